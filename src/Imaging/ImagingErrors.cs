@@ -1,0 +1,17 @@
+namespace SanReid.Imaging;
+
+/// <summary>Base of every error Imaging raises for bad input. <see cref="Code"/> is a stable machine-readable code.</summary>
+public abstract class ImageInputException(string code, string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>Stable error code: <c>not_an_image</c>, <c>corrupt_image</c> or <c>image_too_large</c>.</summary>
+    public string Code { get; } = code;
+}
+
+/// <summary>The bytes are not in any supported image format (JPEG, PNG, WebP, BMP, GIF).</summary>
+public sealed class NotAnImageException(string message, Exception? inner = null) : ImageInputException("not_an_image", message, inner);
+
+/// <summary>The format was recognised but the data could not be decoded (truncated, broken chunk, zero-sized).</summary>
+public sealed class CorruptImageException(string message, Exception? inner = null) : ImageInputException("corrupt_image", message, inner);
+
+/// <summary>The header declares more pixels (or the stream holds more bytes) than allowed; refused before decoding pixels.</summary>
+public sealed class ImageTooLargeException(string message) : ImageInputException("image_too_large", message);

@@ -1,0 +1,41 @@
+namespace SanReid.Index;
+
+/// <summary>An item to add to the gallery. <see cref="Embedding"/> has the store's dimension and is L2-normalised.</summary>
+public sealed record NewGalleryItem(
+    float[] Embedding,
+    string? ExternalId = null,
+    int? CameraId = null,
+    string? Label = null,
+    DateTimeOffset? CapturedAt = null,
+    string? SourceFileName = null);
+
+/// <summary>A stored gallery item (metadata; the embedding is returned only by <see cref="GalleryStore.GetEmbedding"/>).</summary>
+public sealed record GalleryItem(
+    long Id,
+    string? ExternalId,
+    int? CameraId,
+    string? Label,
+    DateTimeOffset? CapturedAt,
+    DateTimeOffset CreatedAt,
+    string? SourceFileName);
+
+/// <summary>Filters shared by <see cref="GalleryStore.List"/> and <see cref="GalleryStore.Search"/>. Null = no filter.</summary>
+public sealed record GalleryFilter
+{
+    /// <summary>Only these camera ids.</summary>
+    public IReadOnlyCollection<int>? IncludeCameras { get; init; }
+    /// <summary>Never these camera ids (e.g. the query's own camera).</summary>
+    public IReadOnlyCollection<int>? ExcludeCameras { get; init; }
+    /// <summary>Captured at or after (inclusive).</summary>
+    public DateTimeOffset? CapturedFrom { get; init; }
+    /// <summary>Captured before (exclusive).</summary>
+    public DateTimeOffset? CapturedTo { get; init; }
+    /// <summary>Exact label match.</summary>
+    public string? Label { get; init; }
+}
+
+/// <summary>One search hit. <see cref="Score"/> is the inner product of unit vectors (cosine), in [-1, 1].</summary>
+public sealed record GalleryMatch(GalleryItem Item, float Score);
+
+/// <summary>A page of items, ordered by id ascending; <see cref="NextAfterId"/> is null on the last page.</summary>
+public sealed record GalleryPage(IReadOnlyList<GalleryItem> Items, long Total, long? NextAfterId);

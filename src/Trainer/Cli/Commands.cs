@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace SanReid.Trainer.Cli;
+
+/// <summary>The list of sanreid-train commands; add one line per command.</summary>
+internal static class Commands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
