@@ -11,7 +11,7 @@ namespace SanReid.Trainer.Data;
 /// (<see cref="Evaluation.ReidEvaluator"/>). Train images with pid -1 are dropped (they have no identity); the
 /// remaining train pids (pid 0 included, if any) are relabelled 0..N-1 in ascending pid order.
 /// </remarks>
-public sealed class MarketLayoutDataset
+public sealed class MarketLayoutDataset : IReidDataset
 {
     /// <summary>Folder names of the three splits. Defaults are Market-1501's.</summary>
     public sealed record Folders(string Train = "bounding_box_train", string Query = "query", string Gallery = "bounding_box_test");
