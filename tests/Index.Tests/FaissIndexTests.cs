@@ -157,6 +157,27 @@ public sealed class FaissIndexTests
     }
 
     [Fact]
+    public void HnswBuiltTwiceFromTheSameVectorsGivesIdenticalResults()
+    {
+        float[] data = TestVectors.RandomUnit(3000, D, seed: 23);
+        long[] ids = TestVectors.Ids(3000);
+        float[] queries = TestVectors.RandomUnit(50, D, seed: 24);
+        using var first = FaissIndex.Create("HNSW8", D);
+        using var second = FaissIndex.Create("HNSW8", D);
+        first.EfSearch = second.EfSearch = 16;
+
+        first.Add(data, ids);
+        second.Add(data, ids);
+
+        FaissHit[][] a = first.SearchBatch(queries, 10);
+        FaissHit[][] b = second.SearchBatch(queries, 10);
+        for (int q = 0; q < 50; q++)
+        {
+            Assert.Equal(a[q], b[q]);
+        }
+    }
+
+    [Fact]
     public void HnswRefusesRemoveWithNotSupported()
     {
         using var index = FaissIndex.Create("HNSW16", D);

@@ -14,6 +14,8 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -273,7 +275,22 @@ int sanreid_faiss_add_with_ids(sanreid_index* index, int64_t n, const float* x, 
         }
         require(x != nullptr && ids != nullptr, "x or ids is null");
         require(index->index->is_trained, "index is not trained: call train first");
-        index->index->add_with_ids(n, x, ids);
+        if (as_hnsw(index->index.get()) == nullptr) {
+            index->index->add_with_ids(n, x, ids);
+            return;
+        }
+        // FAISS links HNSW vertices in parallel, so the graph (and its approximate results) would depend on thread
+        // timing. One thread makes a rebuild from the same vectors give the same graph. omp_set_num_threads only
+        // affects parallel regions started by this thread, so other callers are untouched.
+        int threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        try {
+            index->index->add_with_ids(n, x, ids);
+        } catch (...) {
+            omp_set_num_threads(threads);
+            throw;
+        }
+        omp_set_num_threads(threads);
     });
 }
 

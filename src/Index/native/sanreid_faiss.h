@@ -54,7 +54,7 @@ SANREID_EXPORT int sanreid_faiss_supports_remove(const sanreid_index* index, int
 /* Fewest training vectors the index needs (0 when it needs no training): 39 per k-means centroid, FAISS's own bar. */
 SANREID_EXPORT int sanreid_faiss_min_training_points(const sanreid_index* index, int64_t* out);
 
-/* x: n * dimension floats, row-major. */
+/* x: n * dimension floats, row-major. HNSW adds run on one thread so the same vectors always give the same graph. */
 SANREID_EXPORT int sanreid_faiss_train(sanreid_index* index, int64_t n, const float* x);
 SANREID_EXPORT int sanreid_faiss_add_with_ids(sanreid_index* index, int64_t n, const float* x, const int64_t* ids);
 
