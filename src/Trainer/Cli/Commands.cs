@@ -8,5 +8,7 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return ImportImageNetCommand.Create();
+        yield return ExportCommand.Create();
+        yield return DefaultModelCommand.Create();
     }
 }

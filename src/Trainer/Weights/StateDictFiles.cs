@@ -57,10 +57,15 @@ public static class StateDictFiles
     public static void LoadBackbone(SaEncoder encoder, IReadOnlyDictionary<string, Tensor> state, string source) =>
         Copy(encoder, state, source, IsBackboneKey, ignore: k => k.StartsWith("fc.", StringComparison.Ordinal));
 
-    /// <summary>Copies a full SA-Enc state_dict (backbone, neck <c>fc</c>, and <c>classifier</c> when the encoder has one).</summary>
+    /// <summary>
+    /// Copies an SA-Enc state_dict (backbone and neck <c>fc.0</c>/<c>fc.1</c>, and <c>classifier</c> when the encoder
+    /// has one). <c>classifier.*</c> in the file is ignored when the encoder has none (inference and export need no
+    /// classifier).
+    /// </summary>
     /// <exception cref="WeightsFormatException">Missing or unexpected keys, or shapes that differ.</exception>
-    public static void LoadAll(SaEncoder encoder, IReadOnlyDictionary<string, Tensor> state, string source) =>
-        Copy(encoder, state, source, _ => true, ignore: _ => false);
+    public static void LoadEncoder(SaEncoder encoder, IReadOnlyDictionary<string, Tensor> state, string source) =>
+        Copy(encoder, state, source, _ => true,
+            ignore: k => encoder.NumClasses == 0 && k.StartsWith("classifier.", StringComparison.Ordinal));
 
     private static bool IsBackboneKey(string key) =>
         key.StartsWith("conv1.", StringComparison.Ordinal) || key.StartsWith("bn1.", StringComparison.Ordinal) ||
