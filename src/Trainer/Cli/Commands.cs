@@ -7,6 +7,8 @@ internal static class Commands
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return ImportImageNetCommand.Create();
+        yield return ExportCommand.Create();
+        yield return DefaultModelCommand.Create();
     }
 }
