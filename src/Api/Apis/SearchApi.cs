@@ -26,7 +26,7 @@ public static class SearchApi
 
     public static Ok<SearchResponse> Search(
         [AsParameters] SearchServices services,
-        IFormFileCollection files,
+        IFormFileCollection image,
         [FromForm(Name = "k")] string? k,
         [FromForm(Name = "cameras")] string? cameras,
         [FromForm(Name = "exclude_cameras")] string? excludeCameras,
@@ -39,7 +39,7 @@ public static class SearchApi
         int kValue = RequestParsing.K(k, options.DefaultK, options.MaxK);
         var filter = RequestParsing.Filter([cameras], [excludeCameras], from, to, label);
         var threshold = RequestParsing.MinScore(minScore);
-        var query = services.Uploads.DecodeOne(files, "image");
+        var query = services.Uploads.DecodeOne(image, "image");
 
         var embedding = services.Embedder.Embed([query.Crop])[0];
         var hits = services.Store.Search(embedding, kValue, filter, threshold);

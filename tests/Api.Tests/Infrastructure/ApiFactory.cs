@@ -17,8 +17,16 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"sanreid-api-tests-{Guid.NewGuid():N}");
 
-    public ApiFactory()
+    private readonly IReadOnlyDictionary<string, string> _overrides;
+
+    public ApiFactory() : this(new Dictionary<string, string>())
     {
+    }
+
+    /// <summary>A server with these configuration keys overriding the test defaults (e.g. a bad option).</summary>
+    public ApiFactory(IReadOnlyDictionary<string, string> overrides)
+    {
+        _overrides = overrides;
         if (!File.Exists(RepoPaths.DefaultModel))
             throw new InvalidOperationException(
                 $"Model {RepoPaths.DefaultModel} is missing: run scripts/ensure-model.sh (scripts/test.sh does) first.");
@@ -38,6 +46,8 @@ public class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("SanReid:Limits:MaxImagesPerRequest", MaxImagesPerRequest.ToString());
         builder.UseSetting("SanReid:Search:MaxK", MaxK.ToString());
         builder.UseSetting("SanReid:Search:DefaultK", "10");
+        foreach (var (key, value) in _overrides)
+            builder.UseSetting(key, value);
     }
 
     protected override void Dispose(bool disposing)
