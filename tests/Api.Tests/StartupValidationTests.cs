@@ -30,10 +30,10 @@ public class StartupValidationTests
     }
 
     [Fact]
-    public void CpuProviderIsUsedWhenConfigured()
+    public async Task CpuProviderIsUsedWhenConfigured()
     {
         using var factory = new ApiFactory(new Dictionary<string, string> { ["SanReid:Model:ExecutionProvider"] = "cpu" });
-        var body = ApiClient.ReadJson(factory.CreateClient().GetAsync("/health/ready").Result).Result;
+        var body = await ApiClient.ReadJson(await factory.CreateClient().GetAsync("/health/ready"));
 
         Assert.Equal("CPU", body.GetProperty("execution_provider").GetString());
         Assert.False(body.TryGetProperty("provider_note", out _));
