@@ -7,6 +7,6 @@ internal static class Commands
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return SynthCommand.Create();
     }
 }
