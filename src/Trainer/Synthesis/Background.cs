@@ -19,7 +19,7 @@ public static class Background
             throw new ArgumentException($"Buffer holds {rgb.Length} floats, expected {width * height * 3}.", nameof(rgb));
         }
 
-        Rgb upperTop = RandomColour(random, 60, 230), upperBottom = Vary(random, upperTop, 40);
+        Rgb upperTop = random.NextDouble() < 0.8 ? RandomMuted(random) : Desaturate(RandomColour(random, 60, 230), 0.5), upperBottom = Vary(random, upperTop, 40);
         Rgb groundTop = RandomMuted(random), groundBottom = Vary(random, groundTop, 35);
         int horizon = (int)(height * (0.35 + random.NextDouble() * 0.35));
         for (int y = 0; y < height; y++)
@@ -58,7 +58,7 @@ public static class Background
         {
             int w = 8 + random.Next(width), h = 8 + random.Next(height / 2);
             int x0 = random.Next(-w / 2, width), y0 = random.Next(-h / 2, horizon + height / 6);
-            Rgb colour = random.NextDouble() < 0.6 ? RandomMuted(random) : RandomColour(random, 20, 250);
+            Rgb colour = random.NextDouble() < 0.75 ? RandomMuted(random) : Desaturate(RandomColour(random, 20, 250), 0.35);
             bool windows = random.NextDouble() < 0.35;
             Rgb windowColour = colour.Scale(0.5 + random.NextDouble() * 0.3);
             double alpha = 0.7 + random.NextDouble() * 0.3;
@@ -117,6 +117,12 @@ public static class Background
         rgb[i] += (colour.R - rgb[i]) * a;
         rgb[i + 1] += (colour.G - rgb[i + 1]) * a;
         rgb[i + 2] += (colour.B - rgb[i + 2]) * a;
+    }
+
+    private static Rgb Desaturate(Rgb colour, double amount)
+    {
+        double grey = colour.Luma;
+        return colour.Mix(Rgb.FromDoubles(grey, grey, grey), amount);
     }
 
     private static Rgb RandomColour(Random random, int min, int max) =>

@@ -88,9 +88,9 @@ public static class BodyModel
         parts[(int)BodyPart.Head] = new(BodyPart.Head, headCentre, trunk, 0.02 * k * shape.HeadSize, 0.082 * k * shape.HeadSize, 0.098 * k * shape.HeadSize, headHalfHeight - 0.02 * k * shape.HeadSize);
 
         // Arms swing against the legs.
-        double shoulderY = (torsoTop - torsoBottom) / 2 - 0.07 * k;
+        double shoulderY = (torsoTop - torsoBottom) / 2 - 0.09 * k;
         double armRadius = 0.043 * k * g;
-        double shoulderX = torsoHalfWidth + armRadius * 0.7;
+        double shoulderX = torsoHalfWidth * 0.9 + armRadius * 0.35; // the arm's top tucks under the rounded shoulder
         double armSwing = 0.38 * a * Math.Sin(pose.Phase);
         double elbow = 0.12 + 0.3 * a;
         Arm(parts, BodyPart.UpperArmLeft, BodyPart.LowerArmLeft, BodyPart.HandLeft, torsoCentre + trunk * new Vec3(shoulderX, shoulderY, 0), trunk, -armSwing, elbow, 1, k, g);

@@ -27,7 +27,7 @@ public sealed record CameraLook(Vec3 Gain, double Brightness, double Contrast, d
             Brightness: (random.NextDouble() - 0.5) * 40,
             Contrast: 0.75 + random.NextDouble() * 0.45,
             Resolution: random.NextDouble() < 0.3 ? 1 : 0.35 + random.NextDouble() * 0.6,
-            BlurSigma: random.NextDouble() * 1.2,
+            BlurSigma: 0.45 + random.NextDouble() * 0.8, // a lens never draws a pixel-sharp edge
             NoiseSigma: random.NextDouble() * 7,
             JpegQuality: 70 + random.Next(26));
     }

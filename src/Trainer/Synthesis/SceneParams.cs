@@ -5,7 +5,7 @@ namespace SanReid.Trainer.Synthesis;
 /// </summary>
 /// <param name="Shape">The person's build.</param>
 /// <param name="Pose">The walking pose.</param>
-/// <param name="Yaw">Rotation of the person about the vertical axis in radians: 0 faces the camera, pi turns the back to it.</param>
+/// <param name="Yaw">Rotation of the person about the vertical axis in radians: 0 faces the camera, pi turns the back to it, +pi/2 makes the person face image right (right side to the camera).</param>
 /// <param name="CameraDistance">Horizontal distance from camera to person, metres (perspective strength).</param>
 /// <param name="CameraHeight">Camera height above the ground, metres (looking down when above the body's middle).</param>
 /// <param name="Fill">Fraction of the image height (256 px) spanned by the person from feet to the top of the head.</param>
