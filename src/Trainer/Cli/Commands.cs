@@ -11,5 +11,9 @@ internal static class Commands
         yield return ExportCommand.Create();
         yield return DefaultModelCommand.Create();
         yield return SynthCommand.Create();
+        yield return TrainPgCommand.Create();
+        yield return TexturesCommand.Create();
+        yield return TrainCommand.Create();
+        yield return EvalCommand.Create();
     }
 }
