@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proof that SAN training learns, on synthetic data generated here (issue 4, "Proof that it learns").
-# CPU-sized: resnet18 at 128x64, ImageNet-initialised via import-imagenet. Steps:
+# CPU-sized: resnet18 at the input size of configs/proof.json (64x32 here: 2 shared cores), ImageNet-initialised. Steps:
 #   1. synth pit + synth reid (held-out test identities)   2. SAN-PG on PIT pairs: held-out L1 vs mean-texture L1
 #   3. pseudo textures of the re-ID train set               4. eval ImageNet init, train baseline, train san, eval
 #   5. export the trained encoders (parity checked)         6. eval ImageNet and trained encoders on ../shared/data/market-mini
@@ -13,10 +13,12 @@ PIT_TEXTURES=${PIT_TEXTURES:-150}
 PIT_POSES=${PIT_POSES:-8}
 TRAIN_IDS=${TRAIN_IDS:-80}
 TEST_IDS=${TEST_IDS:-40}
-EPOCHS=${EPOCHS:-12}
-PG_EPOCHS=${PG_EPOCHS:-6}
+EPOCHS=${EPOCHS:-8}
+PG_EPOCHS=${PG_EPOCHS:-4}
 CONFIG=${CONFIG:-$REPO/configs/proof.json}
 MINI=${MINI:-$REPO/../shared/data/market-mini}
+H=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['height'])" "$CONFIG")
+WD=$((H / 2))
 dotnet build src/Trainer -c Release -nologo -v q >/dev/null
 T="$REPO/src/Trainer/bin/Release/net10.0/sanreid-train"
 mkdir -p "$W/results"
@@ -35,7 +37,7 @@ rm -rf "$W/reid-pseudo"
 "$T" textures --pg "$W/pg" --data "$W/reid" --out "$W/reid-pseudo"
 
 step "eval ImageNet-initialised encoder on the synthetic test ids"
-"$T" eval --weights "$W/imagenet-r18.safetensors" --data "$W/reid" --height 128 --width 64 --json "$W/results/synth-imagenet.json"
+"$T" eval --weights "$W/imagenet-r18.safetensors" --data "$W/reid" --height $H --width $WD --json "$W/results/synth-imagenet.json"
 
 step "train --mode baseline"
 "$T" train --mode baseline --config "$CONFIG" --data "$W/reid" --init "$W/imagenet-r18.safetensors" --out "$W/baseline" --epochs "$EPOCHS"
@@ -44,22 +46,22 @@ step "train --mode san"
 
 for run in baseline san; do
   step "eval $run (synthetic test ids, with and without flip TTA)"
-  "$T" eval --weights "$W/$run/encoder.safetensors" --data "$W/reid" --height 128 --width 64 --json "$W/results/synth-$run.json" --ranked-list "$W/results/synth-$run-ranked.png"
-  "$T" eval --weights "$W/$run/encoder.safetensors" --data "$W/reid" --height 128 --width 64 --flip --json "$W/results/synth-$run-flip.json"
+  "$T" eval --weights "$W/$run/encoder.safetensors" --data "$W/reid" --height $H --width $WD --json "$W/results/synth-$run.json" --ranked-list "$W/results/synth-$run-ranked.png"
+  "$T" eval --weights "$W/$run/encoder.safetensors" --data "$W/reid" --height $H --width $WD --flip --json "$W/results/synth-$run-flip.json"
   step "export $run (ONNX contract, parity on batches 1, 2, 7)"
   "$T" export --backbone resnet18 --weights "$W/$run/encoder.safetensors" --out "$W/results/sanreid-synth-$run.onnx" --trained-for-reid \
-    --training-data "synthetic re-ID ($TRAIN_IDS ids, scripts/prove-san.sh), 128x64" --scores "see $W/results/synth-$run.json"
+    --training-data "synthetic re-ID ($TRAIN_IDS ids, scripts/prove-san.sh), ${H}x${WD}" --scores "see $W/results/synth-$run.json"
 done
 
 if [[ -d "$MINI" ]]; then
-  for size in "256 128" "128 64"; do
+  for size in "256 128" "$H $WD"; do
     set -- $size
     step "eval ImageNet init on market-mini at $1x$2"
     "$T" eval --weights "$W/imagenet-r18.safetensors" --data "$MINI" --height "$1" --width "$2" --json "$W/results/mini-imagenet-$1x$2.json"
   done
   for run in baseline san; do
-    step "eval $run on market-mini at 128x64"
-    "$T" eval --weights "$W/$run/encoder.safetensors" --data "$MINI" --height 128 --width 64 --json "$W/results/mini-$run-128x64.json" --ranked-list "$W/results/mini-$run-ranked.png"
+    step "eval $run on market-mini at ${H}x${WD}"
+    "$T" eval --weights "$W/$run/encoder.safetensors" --data "$MINI" --height $H --width $WD --json "$W/results/mini-$run-${H}x${WD}.json" --ranked-list "$W/results/mini-$run-ranked.png"
   done
 else
   echo "market-mini not found at $MINI; skipped"
