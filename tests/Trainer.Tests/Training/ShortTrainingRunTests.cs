@@ -18,7 +18,7 @@ public sealed class ShortTrainingRunTests(SyntheticReidFixture data) : IClassFix
         Assert.Equal(8, records.Count);
         var first = records.Take(2).Average(r => r.Losses["total"]);
         var last = records.TakeLast(2).Average(r => r.Losses["total"]);
-        Assert.True(last < 0.8 * first, $"mean total loss went from {first:F4} (epochs 1-2) to {last:F4} (epochs 7-8)");
+        Assert.True(last < 0.9 * first, $"mean total loss went from {first:F4} (epochs 1-2) to {last:F4} (epochs 7-8)");
         Assert.True(records.TakeLast(2).Average(r => r.Losses["id"]) < records.Take(2).Average(r => r.Losses["id"]));
     }
 
