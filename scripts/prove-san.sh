@@ -13,7 +13,7 @@ PIT_TEXTURES=${PIT_TEXTURES:-150}
 PIT_POSES=${PIT_POSES:-8}
 TRAIN_IDS=${TRAIN_IDS:-80}
 TEST_IDS=${TEST_IDS:-40}
-EPOCHS=${EPOCHS:-8}
+EPOCHS=${EPOCHS:-30}
 PG_EPOCHS=${PG_EPOCHS:-4}
 CONFIG=${CONFIG:-$REPO/configs/proof.json}
 MINI=${MINI:-$REPO/../shared/data/market-mini}
@@ -31,17 +31,23 @@ step() { echo; echo "== $(date +%T) $*"; }
 [[ -d "$W/reid" ]] || { step "synth reid $TRAIN_IDS train / $TEST_IDS test ids"; "$T" synth reid --out "$W/reid" --train-ids "$TRAIN_IDS" --test-ids "$TEST_IDS" --seed 12; }
 [[ -f "$W/imagenet-r18.safetensors" ]] || { step "import-imagenet"; "$T" import-imagenet --out "$W/imagenet-r18.safetensors"; }
 
-step "train-pg (SAN-PG, L1 only)"
-"$T" train-pg --config "$CONFIG" --pairs "$W/pit" --init "$W/imagenet-r18.safetensors" --out "$W/pg" --epochs "$PG_EPOCHS"
+# Steps whose output exists are skipped (delete $W/pg or $W/reid-pseudo to redo them); training runs always restart.
+if [[ ! -f "$W/pg/decoder.safetensors" ]]; then
+  step "train-pg (SAN-PG, L1 only)"
+  rm -rf "$W/pg" "$W/reid-pseudo"
+  "$T" train-pg --config "$CONFIG" --pairs "$W/pit" --init "$W/imagenet-r18.safetensors" --out "$W/pg" --epochs "$PG_EPOCHS"
+fi
 tail -n 1 "$W/pg/metrics.jsonl" > "$W/results/pg-last-epoch.json"
 
-step "textures (pseudo ground truth for the re-ID train set)"
-rm -rf "$W/reid-pseudo"
-"$T" textures --pg "$W/pg" --data "$W/reid" --out "$W/reid-pseudo"
+if [[ ! -d "$W/reid-pseudo" ]]; then
+  step "textures (pseudo ground truth for the re-ID train set)"
+  "$T" textures --pg "$W/pg" --data "$W/reid" --out "$W/reid-pseudo"
+fi
 
 step "eval ImageNet-initialised encoder on the synthetic test ids"
 "$T" eval --weights "$W/imagenet-r18.safetensors" --data "$W/reid" --height $H --width $WD --json "$W/results/synth-imagenet.json"
 
+rm -rf "$W/baseline" "$W/san"
 step "train --mode baseline"
 "$T" train --mode baseline --config "$CONFIG" --data "$W/reid" --init "$W/imagenet-r18.safetensors" --out "$W/baseline" --epochs "$EPOCHS"
 step "train --mode san"
