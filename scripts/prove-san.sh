@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proof that SAN training learns, on synthetic data generated here (issue 4, "Proof that it learns").
-# CPU-sized: resnet18 at the input size of configs/proof.json (64x32 here: 2 shared cores), ImageNet-initialised. Steps:
+# CPU-sized (2 shared cores): resnet18, ImageNet-initialised; SAN-PG at 64x32 (configs/proof.json), re-ID at 128x64
+# (configs/proof-reid.json; the 64x64 pseudo textures are upsampled to 128x128 by the reader). Steps:
 #   1. synth pit + synth reid (held-out test identities)   2. SAN-PG on PIT pairs: held-out L1 vs mean-texture L1
 #   3. pseudo textures of the re-ID train set               4. eval ImageNet init, train baseline, train san, eval
 #   5. export the trained encoders (parity checked)         6. eval ImageNet and trained encoders on ../shared/data/market-mini
@@ -13,9 +14,10 @@ PIT_TEXTURES=${PIT_TEXTURES:-150}
 PIT_POSES=${PIT_POSES:-8}
 TRAIN_IDS=${TRAIN_IDS:-80}
 TEST_IDS=${TEST_IDS:-40}
-EPOCHS=${EPOCHS:-30}
+EPOCHS=${EPOCHS:-10}
 PG_EPOCHS=${PG_EPOCHS:-4}
-CONFIG=${CONFIG:-$REPO/configs/proof.json}
+PG_CONFIG=${PG_CONFIG:-$REPO/configs/proof.json}    # SAN-PG at 64x32
+CONFIG=${CONFIG:-$REPO/configs/proof-reid.json}   # baseline and san at 128x64
 MINI=${MINI:-$REPO/../shared/data/market-mini}
 H=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['height'])" "$CONFIG")
 WD=$((H / 2))
@@ -35,7 +37,7 @@ step() { echo; echo "== $(date +%T) $*"; }
 if [[ ! -f "$W/pg/decoder.safetensors" ]]; then
   step "train-pg (SAN-PG, L1 only)"
   rm -rf "$W/pg" "$W/reid-pseudo"
-  "$T" train-pg --config "$CONFIG" --pairs "$W/pit" --init "$W/imagenet-r18.safetensors" --out "$W/pg" --epochs "$PG_EPOCHS"
+  "$T" train-pg --config "$PG_CONFIG" --pairs "$W/pit" --init "$W/imagenet-r18.safetensors" --out "$W/pg" --epochs "$PG_EPOCHS"
 fi
 tail -n 1 "$W/pg/metrics.jsonl" > "$W/results/pg-last-epoch.json"
 
