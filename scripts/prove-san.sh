@@ -85,7 +85,7 @@ d = sys.argv[1]
 pg = json.load(open(os.path.join(d, "pg-last-epoch.json")))
 print(f"SAN-PG held-out L1 {pg['eval']['heldOutL1']:.4f} vs mean-texture L1 {pg['eval']['meanTextureL1']:.4f}")
 for f in sorted(glob.glob(os.path.join(d, "*.json"))):
-    if f.endswith("pg-last-epoch.json"): continue
+    if f.endswith("pg-last-epoch.json") or f.endswith(".card.json"): continue
     r = json.load(open(f))
     print(f"{os.path.basename(f):32s} rank-1 {r['rank1']:.4f} rank-5 {r['rank5']:.4f} mAP {r['mAP']:.4f} mINP {r['mINP']:.4f} skipped {r['skippedQueries']}")
 PY
