@@ -162,22 +162,24 @@ internal sealed class GalleryDatabase
         }
 
         using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {ItemColumns}, embedding FROM items WHERE id IN (");
-        int i = 0;
-        foreach (long id in ids)
+        // Chunks keep each statement far below SQLite's limit on bound parameters (32,766).
+        foreach (long[] chunk in ids.Chunk(500))
         {
-            sql.Append(i == 0 ? "" : ",").Append("$i").Append(i);
-            command.Parameters.AddWithValue($"$i{i}", id);
-            i++;
-        }
+            using var command = connection.CreateCommand();
+            var sql = new StringBuilder($"SELECT {ItemColumns}, embedding FROM items WHERE id IN (");
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ",").Append("$i").Append(i);
+                command.Parameters.AddWithValue($"$i{i}", chunk[i]);
+            }
 
-        command.CommandText = sql.Append(')').ToString();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            GalleryItem item = ReadItem(reader);
-            result[item.Id] = (item, ReadEmbedding(reader, 7));
+            command.CommandText = sql.Append(')').ToString();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                GalleryItem item = ReadItem(reader);
+                result[item.Id] = (item, ReadEmbedding(reader, 7));
+            }
         }
 
         return result;

@@ -166,6 +166,18 @@ public sealed class GalleryStoreTests : IDisposable
     }
 
     [Fact]
+    public void LargeKReturnsEveryItemOnce()
+    {
+        using GalleryStore store = Open();
+        AddRandom(store, 1200, seed: 31);
+
+        var matches = store.Search(TestVectors.RandomUnit(1, D, seed: 32), 50_000);
+
+        Assert.Equal(1200, matches.Count);
+        Assert.Equal(1200, matches.Select(m => m.Item.Id).Distinct().Count());
+    }
+
+    [Fact]
     public void EmptyGallerySearchReturnsNothing()
     {
         using GalleryStore store = Open("IVF8,Flat");
