@@ -110,7 +110,7 @@ public sealed class GalleryStore : IDisposable
     }
 
     /// <summary>Adds items atomically (all or none); returns them with their new ids, in input order.</summary>
-    /// <exception cref="ArgumentException">Wrong dimension or non-finite values.</exception>
+    /// <exception cref="ArgumentException">Wrong dimension, non-finite values, or L2 norm off 1 by more than <see cref="NormTolerance"/>.</exception>
     /// <exception cref="DuplicateExternalIdException">An external id already exists.</exception>
     public IReadOnlyList<GalleryItem> Add(IReadOnlyList<NewGalleryItem> items)
     {
