@@ -42,7 +42,9 @@ internal static class BenchProgram
             Console.WriteLine($"model: {Path.GetFileName(model)}, D={embedder.Dimension}, provider {embedder.ExecutionProvider}");
             var decoderOptions = embedder.DecoderOptions(40_000_000, 16 << 20);
 
-            await using var factory = new BenchFactory(model, provider, Path.Combine(tmp.FullName, "gallery.db"));
+            // The Api's content root (its appsettings.json): WebApplicationFactory reads it from this variable.
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SANREID_API", Path.Combine(root, "src", "Api"));
+        await using var factory = new BenchFactory(model, provider, Path.Combine(tmp.FullName, "gallery.db"));
             factory.UseKestrel(0);
             factory.StartServer();
             using var http = factory.CreateClient();
