@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SanReid.Api.Extensions;
 using SanReid.Api.Services;
@@ -30,7 +29,8 @@ internal static class BenchProgram
         string model = ContentPaths.Resolve(opts.GetValueOrDefault("model", "models/sanreid-resnet18-imagenet.onnx"), root);
 
         Console.WriteLine($"command: dotnet run --project bench/ApiBench -c Release -- --images {total} --clients {clients} --provider {provider} --model {model}");
-        Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, "
+            + $"load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
 
         var (crops, source) = LoadImages(root);
         Console.WriteLine($"images: {crops.Count} distinct crops from {source}; {total} embeddings per measurement, {clients} concurrent clients");
@@ -175,6 +175,7 @@ internal sealed class BenchFactory(string model, string provider, string databas
         builder.UseSetting("SanReid:Model:Path", model);
         builder.UseSetting("SanReid:Model:ExecutionProvider", provider);
         builder.UseSetting("SanReid:Gallery:DatabasePath", database);
-        builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
     }
 }
