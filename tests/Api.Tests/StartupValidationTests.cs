@@ -14,7 +14,7 @@ public class StartupValidationTests
     [InlineData("SanReid:Gallery:IndexFactory", "Bogus", "IndexFactory")]
     public void InvalidOptionFailsStartUp(string key, string value, string named)
     {
-        var e = Assert.Throws<OptionsValidationException>(() => new ApiFactory(new Dictionary<string, string> { [key] = value }).Dispose());
+        var e = Assert.Throws<OptionsValidationException>(() => ApiFactory.With(new Dictionary<string, string> { [key] = value }).Dispose());
         Assert.Contains(named, e.Message);
     }
 
@@ -24,7 +24,7 @@ public class StartupValidationTests
         var path = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}.onnx");
 
         var e = Assert.Throws<FileNotFoundException>(
-            () => new ApiFactory(new Dictionary<string, string> { ["SanReid:Model:Path"] = path }).Dispose());
+            () => ApiFactory.With(new Dictionary<string, string> { ["SanReid:Model:Path"] = path }).Dispose());
 
         Assert.Contains(path, e.Message);
     }
@@ -32,7 +32,7 @@ public class StartupValidationTests
     [Fact]
     public async Task CpuProviderIsUsedWhenConfigured()
     {
-        using var factory = new ApiFactory(new Dictionary<string, string> { ["SanReid:Model:ExecutionProvider"] = "cpu" });
+        using var factory = ApiFactory.With(new Dictionary<string, string> { ["SanReid:Model:ExecutionProvider"] = "cpu" });
         var body = await ApiClient.ReadJson(await factory.CreateClient().GetAsync("/health/ready"));
 
         Assert.Equal("CPU", body.GetProperty("execution_provider").GetString());

@@ -73,3 +73,32 @@ public class CropDecoderColourTests
         AssertClose(new Rgb24(100, 100, 100), At(crop, 100, 50), 1);
     }
 }
+
+/// <summary>CMYK JPEGs (hand-written, see <see cref="CmykJpeg"/>) become RGB with colours not inverted.</summary>
+public class CropDecoderCmykTests
+{
+    [Fact]
+    public void CmykJpegIsRecognisedAsCmyk()
+    {
+        var info = Image.Identify(CmykJpeg.Flat(200, 30, 40, 255));
+        Assert.Equal(JpegColorType.Cmyk, info.Metadata.GetJpegMetadata().ColorType);
+    }
+
+    [Fact]
+    public void CmykJpegWithoutBlackDecodesToTheSameRgbNotInverted()
+    {
+        var crop = CropDecoder.DecodeAndResize(new MemoryStream(CmykJpeg.Flat(200, 30, 40, 255)));
+
+        // Adobe-inverted storage: R = C' * K' / 255. An inverting bug would give (55, 225, 215).
+        AssertClose(new Rgb24(200, 30, 40), At(crop, 128, 64), 2);
+        AssertClose(new Rgb24(200, 30, 40), At(crop, 0, 0), 2);
+    }
+
+    [Fact]
+    public void CmykJpegBlackChannelDarkensEveryChannel()
+    {
+        var crop = CropDecoder.DecodeAndResize(new MemoryStream(CmykJpeg.Flat(200, 30, 40, 128)));
+
+        AssertClose(new Rgb24(100, 15, 20), At(crop, 128, 64), 2);
+    }
+}

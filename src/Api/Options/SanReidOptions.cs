@@ -46,7 +46,7 @@ public sealed class GalleryOptions
 
     /// <summary>FAISS factory string (inner product): Flat, IVF{n},Flat, HNSW{m}, IVF{n},PQ{m}.</summary>
     [Required]
-    [RegularExpression(@"^(Flat|IVF\d+,Flat|HNSW\d+|IVF\d+,PQ\d+)$", ErrorMessage = "IndexFactory must be Flat, IVF{n},Flat, HNSW{m} or IVF{n},PQ{m}.")]
+    [RegularExpression(@"^(Flat|IVF\d+,Flat|HNSW\d+|IVF\d+,PQ\d+)$", ErrorMessage = "IndexFactory must be Flat, IVF<n>,Flat, HNSW<m> or IVF<n>,PQ<m>.")]
     public string IndexFactory { get; set; } = "Flat";
 
     /// <summary>Page size of <c>GET /gallery</c> when <c>limit</c> is absent.</summary>

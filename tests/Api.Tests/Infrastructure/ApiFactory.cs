@@ -24,7 +24,10 @@ public class ApiFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A server with these configuration keys overriding the test defaults (e.g. a bad option).</summary>
-    public ApiFactory(IReadOnlyDictionary<string, string> overrides)
+    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides) => new(overrides);
+
+    // Not public: xunit class fixtures may have a single public constructor.
+    private ApiFactory(IReadOnlyDictionary<string, string> overrides)
     {
         _overrides = overrides;
         if (!File.Exists(RepoPaths.DefaultModel))
