@@ -7,6 +7,9 @@ internal static class Commands
 {
     public static IEnumerable<Command> All()
     {
+        yield return ImportImageNetCommand.Create();
+        yield return ExportCommand.Create();
+        yield return DefaultModelCommand.Create();
         yield return SynthCommand.Create();
     }
 }

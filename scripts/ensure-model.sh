@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Creates the default encoder models/sanreid-resnet18-imagenet.onnx (+ .card.json) when it is absent:
+# the ImageNet ResNet-18 shipped in the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, imported into the
+# TorchSharp SA-Enc and exported through the Trainer's ONNX exporter (with its parity check).
+# It is NOT trained for re-ID: see models/README.md. Expects scripts/setup.sh to have built the solution.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODEL=models/sanreid-resnet18-imagenet.onnx
+if [[ -f "$MODEL" && -f "${MODEL%.onnx}.card.json" ]]; then
+  exit 0
+fi
+echo "ensure-model: creating $MODEL"
+dotnet run --project src/Trainer -c Release --no-build -- default-model --out "$MODEL"

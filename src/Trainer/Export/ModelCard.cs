@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SanReid.Trainer.Export;
+
+/// <summary>
+/// Facts about an exported model, written both as the ONNX metadata_props (string values, keys below) and as
+/// <c>&lt;name&gt;.card.json</c> next to the .onnx file. The Api's <c>GET /model</c> reports them.
+/// </summary>
+/// <remarks>
+/// metadata_props keys: name, backbone, architecture, input_name, input_type, input_shape, input_size,
+/// input_layout, embedding_size, output_name, preprocessing, normalization, training_data, scores,
+/// trained_for_reid ("true"/"false"), weights_source, neck_init, notice, opset, created_by, created_at,
+/// parity_max_abs_diff.
+/// </remarks>
+public sealed record ModelCard
+{
+    /// <summary>File stem of the model.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>"resnet18" or "resnet50".</summary>
+    public required string Backbone { get; init; }
+
+    /// <summary>One-line architecture description.</summary>
+    public required string Architecture { get; init; }
+
+    /// <summary>Graph input name ("images").</summary>
+    public string InputName { get; init; } = EmbeddingContract.InputName;
+
+    /// <summary>Input element type ("uint8").</summary>
+    public string InputType { get; init; } = "uint8";
+
+    /// <summary>Input shape with the dynamic batch ("[N,256,128,3]").</summary>
+    public string InputShape { get; init; } = $"[N,{EmbeddingContract.Height},{EmbeddingContract.Width},3]";
+
+    /// <summary>Crop size, height x width in pixels ("256x128").</summary>
+    public string InputSize { get; init; } = $"{EmbeddingContract.Height}x{EmbeddingContract.Width}";
+
+    /// <summary>Pixel layout ("NHWC RGB").</summary>
+    public string InputLayout { get; init; } = "NHWC RGB";
+
+    /// <summary>Embedding width D.</summary>
+    public required int EmbeddingSize { get; init; }
+
+    /// <summary>Graph output name ("embeddings").</summary>
+    public string OutputName { get; init; } = EmbeddingContract.OutputName;
+
+    /// <summary>What the graph does to the pixels before the network.</summary>
+    public string Preprocessing { get; init; } = EmbeddingContract.Preprocessing;
+
+    /// <summary>Normalisation of the output ("L2": each row has unit norm; cosine = dot product).</summary>
+    public string Normalization { get; init; } = "L2 (rows have unit norm; cosine similarity = dot product)";
+
+    /// <summary>Data the weights were trained on.</summary>
+    public required string TrainingData { get; init; }
+
+    /// <summary>Re-ID scores (for example "Market-1501 Rank-1 ..., mAP ...") or "none".</summary>
+    public required string Scores { get; init; }
+
+    /// <summary>False while the encoder has never been trained for re-ID.</summary>
+    public required bool TrainedForReid { get; init; }
+
+    /// <summary>Where the weights came from (file, package).</summary>
+    public required string WeightsSource { get; init; }
+
+    /// <summary>How the neck was initialised.</summary>
+    public required string NeckInit { get; init; }
+
+    /// <summary>Plain-language warning or note for users.</summary>
+    public required string Notice { get; init; }
+
+    /// <summary>ONNX opset.</summary>
+    public int Opset { get; init; } = EmbeddingContract.Opset;
+
+    /// <summary>Tool that wrote the file.</summary>
+    public string CreatedBy { get; init; } = "sanreid-train export";
+
+    /// <summary>UTC time of export, ISO 8601.</summary>
+    public string CreatedAt { get; init; } = DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Largest |TorchSharp - ONNX Runtime| over the export's parity batches, or "" before the check.</summary>
+    public string ParityMaxAbsDiff { get; init; } = "";
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        // Cards are read by people: keep '>' and '+' literal.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>The card as snake_case key / string value pairs (the ONNX metadata_props).</summary>
+    public IReadOnlyDictionary<string, string> ToMetadata()
+    {
+        var element = JsonSerializer.SerializeToElement(this, JsonOptions);
+        return element.EnumerateObject().ToDictionary(
+            p => p.Name,
+            p => p.Value.ValueKind switch
+            {
+                JsonValueKind.String => p.Value.GetString()!,
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => p.Value.GetRawText(),
+            });
+    }
+
+    /// <summary>The card as indented JSON with snake_case keys.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Path of the card next to a model: <c>dir/name.onnx</c> -> <c>dir/name.card.json</c>.</summary>
+    public static string PathFor(string onnxPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(onnxPath))!, Path.GetFileNameWithoutExtension(onnxPath) + ".card.json");
+}

@@ -1,0 +1,42 @@
+using SanReid.Trainer.Export;
+using SanReid.Trainer.Model;
+using SanReid.Trainer.Weights;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace SanReid.Trainer.Inference;
+
+/// <summary>The TorchSharp side of the model contract: uint8 crops -> L2-normalised SA-Enc embeddings.</summary>
+public static class TorchEmbedder
+{
+    /// <summary>
+    /// Embeds <paramref name="count"/> crops with <paramref name="encoder"/> exactly as the exported graph does.
+    /// </summary>
+    /// <param name="encoder">An SA-Enc in eval mode.</param>
+    /// <param name="crops">count x 256 x 128 x 3 bytes, RGB, row-major (NHWC).</param>
+    /// <param name="count">Number of crops.</param>
+    /// <returns>count x 512 floats, each row L2-normalised.</returns>
+    /// <exception cref="ArgumentException">Wrong buffer length.</exception>
+    public static float[] Embed(SaEncoder encoder, byte[] crops, int count)
+    {
+        if (crops.Length != count * EmbeddingContract.CropBytes)
+        {
+            throw new ArgumentException($"Expected {count} crops of {EmbeddingContract.CropBytes} bytes, got {crops.Length} bytes.", nameof(crops));
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var pixels = tensor(crops, [count, EmbeddingContract.Height, EmbeddingContract.Width, 3L], dtype: ScalarType.Byte);
+        var images = Normalise(pixels);
+        var embeddings = F.normalize(encoder.call(images), p: 2, dim: 1, eps: EmbeddingContract.NormEpsilon);
+        return embeddings.data<float>().ToArray();
+    }
+
+    /// <summary>uint8 [N, H, W, 3] RGB -> float32 [N, 3, H, W] with /255 and ImageNet mean/std.</summary>
+    public static Tensor Normalise(Tensor pixels)
+    {
+        var mean = tensor(ImageNetInputFold.Mean).view(1, 3, 1, 1);
+        var std = tensor(ImageNetInputFold.Std).view(1, 3, 1, 1);
+        return pixels.to_type(ScalarType.Float32).permute(0, 3, 1, 2).div(255f).sub(mean).div(std);
+    }
+}

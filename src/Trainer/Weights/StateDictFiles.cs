@@ -1,0 +1,132 @@
+using System.Collections;
+using SanReid.Trainer.Model;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace SanReid.Trainer.Weights;
+
+/// <summary>
+/// Reads PyTorch state_dicts (<c>.pth</c>/<c>.pt</c> pickles via TorchSharp.PyBridge, or <c>.safetensors</c>) and copies
+/// them into an <see cref="SaEncoder"/> with strict key and shape checks.
+/// </summary>
+public static class StateDictFiles
+{
+    /// <summary>
+    /// Reads a state_dict. A checkpoint that wraps it as <c>{"state_dict": ...}</c> or <c>{"model": ...}</c> is unwrapped,
+    /// and a DataParallel <c>module.</c> prefix is removed. Tensors are CPU tensors owned by the caller.
+    /// </summary>
+    /// <exception cref="WeightsFormatException">Unknown extension, unreadable file, or non-tensor values.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Weights file '{path}' not found.", path);
+        }
+
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        Dictionary<string, Tensor> state;
+        try
+        {
+            state = extension switch
+            {
+                ".safetensors" => Safetensors.LoadStateDict(path),
+                ".pth" or ".pt" or ".bin" => FromHashtable(PyTorchUnpickler.UnpickleStateDict(path), path),
+                _ => throw new WeightsFormatException(path, $"unknown weights format '{extension}'; expected .pth, .pt or .safetensors."),
+            };
+        }
+        catch (Exception e) when (e is not WeightsFormatException)
+        {
+            throw new WeightsFormatException(path, $"cannot read a state_dict: {e.Message}", e);
+        }
+
+        if (state.Count > 0 && state.Keys.All(k => k.StartsWith("module.", StringComparison.Ordinal)))
+        {
+            state = state.ToDictionary(p => p.Key["module.".Length..], p => p.Value);
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// Copies an ImageNet ResNet backbone (torchvision keys conv1, bn1, layer1..layer4) into <paramref name="encoder"/>;
+    /// <c>fc.*</c> (ImageNet's 1000-way head) is ignored and the neck and classifier keep their initialisation.
+    /// <c>num_batches_tracked</c> may be absent (older torchvision checkpoints).
+    /// </summary>
+    /// <exception cref="WeightsFormatException">Missing or unexpected keys, or shapes that differ; the message lists them.</exception>
+    public static void LoadBackbone(SaEncoder encoder, IReadOnlyDictionary<string, Tensor> state, string source) =>
+        Copy(encoder, state, source, IsBackboneKey, ignore: k => k.StartsWith("fc.", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Copies an SA-Enc state_dict (backbone and neck <c>fc.0</c>/<c>fc.1</c>, and <c>classifier</c> when the encoder
+    /// has one). <c>classifier.*</c> in the file is ignored when the encoder has none (inference and export need no
+    /// classifier).
+    /// </summary>
+    /// <exception cref="WeightsFormatException">Missing or unexpected keys, or shapes that differ.</exception>
+    public static void LoadEncoder(SaEncoder encoder, IReadOnlyDictionary<string, Tensor> state, string source) =>
+        Copy(encoder, state, source, _ => true,
+            ignore: k => encoder.NumClasses == 0 && k.StartsWith("classifier.", StringComparison.Ordinal));
+
+    private static bool IsBackboneKey(string key) =>
+        key.StartsWith("conv1.", StringComparison.Ordinal) || key.StartsWith("bn1.", StringComparison.Ordinal) ||
+        key.StartsWith("layer", StringComparison.Ordinal);
+
+    private static void Copy(SaEncoder encoder, IReadOnlyDictionary<string, Tensor> state, string source,
+        Func<string, bool> wanted, Func<string, bool> ignore)
+    {
+        var targets = encoder.state_dict().Where(p => wanted(p.Key)).ToDictionary(p => p.Key, p => p.Value);
+        var missing = targets.Keys
+            .Where(k => !state.ContainsKey(k) && !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+            .ToList();
+        var unexpected = state.Keys.Where(k => !targets.ContainsKey(k) && !ignore(k)).ToList();
+        var mismatched = targets.Where(p => state.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
+            .Select(p => $"{p.Key} [{string.Join(", ", state[p.Key].shape)}] vs [{string.Join(", ", p.Value.shape)}]")
+            .ToList();
+        if (missing.Count + unexpected.Count + mismatched.Count > 0)
+        {
+            var parts = new List<string>();
+            if (missing.Count > 0) parts.Add($"missing {missing.Count} key(s): {Few(missing)}");
+            if (unexpected.Count > 0) parts.Add($"unexpected {unexpected.Count} key(s): {Few(unexpected)}");
+            if (mismatched.Count > 0) parts.Add($"{mismatched.Count} shape mismatch(es) (file vs {encoder.Backbone.Name()}): {Few(mismatched)}");
+            throw new WeightsFormatException(source, $"not a {encoder.Backbone.Name()} state_dict for this SA-Enc: {string.Join("; ", parts)}.");
+        }
+
+        using var noGrad = no_grad();
+        foreach (var (key, target) in targets)
+        {
+            if (state.TryGetValue(key, out var value))
+            {
+                target.copy_(value);
+            }
+        }
+    }
+
+    private static string Few(List<string> items) =>
+        string.Join(", ", items.Take(8)) + (items.Count > 8 ? $", ... ({items.Count - 8} more)" : "");
+
+    private static Dictionary<string, Tensor> FromHashtable(Hashtable table, string path)
+    {
+        IDictionary inner = table;
+        foreach (var wrapper in new[] { "state_dict", "model" })
+        {
+            if (table.Count <= 4 && table[wrapper] is IDictionary nested)
+            {
+                inner = nested;
+                break;
+            }
+        }
+
+        var result = new Dictionary<string, Tensor>();
+        foreach (DictionaryEntry entry in inner)
+        {
+            if (entry.Value is not Tensor t)
+            {
+                throw new WeightsFormatException(path, $"entry '{entry.Key}' is not a tensor; expected a state_dict.");
+            }
+
+            result[(string)entry.Key] = t;
+        }
+
+        return result;
+    }
+}
