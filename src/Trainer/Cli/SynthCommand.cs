@@ -48,7 +48,7 @@ internal static class SynthCommand
         var seed = new Option<int>("--seed") { Description = "Master seed; the same seed gives the same bytes.", DefaultValueFactory = _ => 1 };
         var distractors = new Option<int>("--distractors") { Description = "pid 0000 gallery images (default: one per test identity).", DefaultValueFactory = _ => -1 };
         var junk = new Option<int>("--junk") { Description = "pid -1 gallery images (default: one per two test identities).", DefaultValueFactory = _ => -1 };
-        var hard = new Option<double>("--hard-negatives") { Description = "Fraction of identities that copy the previous one's colours (0..1).", DefaultValueFactory = _ => IdentityCatalog.DefaultHardNegativeFraction };
+        var hard = new Option<double>("--hard-negatives") { Description = "Fraction of identities that copy the previous one's colours (0..0.9).", DefaultValueFactory = _ => IdentityCatalog.DefaultHardNegativeFraction };
         var command = new Command("reid", "Market-1501 layout (bounding_box_train, query, bounding_box_test) plus textures/ with each image's true texture.");
         foreach (Option option in new Option[] { outDir, trainIds, testIds, cameras, seed, distractors, junk, hard })
         {
@@ -112,7 +112,7 @@ internal static class SynthCommand
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"{name}: {e.Message}");
+            Console.Error.WriteLine($"{name}: {e.Message.ReplaceLineEndings(" ")}");
             return 2;
         }
     }
