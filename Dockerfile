@@ -22,7 +22,7 @@ RUN dotnet build SanReid.sln -c Release -nologo \
 FROM nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04 AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libopenblas0 liblapack3 libgomp1 libomp5 ca-certificates \
+      libopenblas0 liblapack3 libgomp1 libomp5 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0-noble /usr/share/dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
@@ -35,5 +35,5 @@ ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
     SanReid__Gallery__DatabasePath=/data/gallery.db
 VOLUME /data
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD ["dotnet", "--version"]
+HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://localhost:8080/health/live || exit 1
 ENTRYPOINT ["dotnet", "SanReid.Api.dll"]

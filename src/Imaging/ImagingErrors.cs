@@ -5,6 +5,15 @@ public abstract class ImageInputException(string code, string message, Exception
 {
     /// <summary>Stable error code: <c>not_an_image</c>, <c>corrupt_image</c> or <c>image_too_large</c>.</summary>
     public string Code { get; } = code;
+
+    /// <summary>The same error with <paramref name="source"/> (a file path or upload name) prefixed to the message.</summary>
+    public ImageInputException WithSource(string source) => this switch
+    {
+        NotAnImageException => new NotAnImageException($"{source}: {Message}", this),
+        CorruptImageException => new CorruptImageException($"{source}: {Message}", this),
+        ImageTooLargeException => new ImageTooLargeException($"{source}: {Message}", this),
+        _ => throw new InvalidOperationException($"Unknown image error type {GetType().Name}."),
+    };
 }
 
 /// <summary>The bytes are not in any supported image format (JPEG, PNG, WebP, BMP, GIF).</summary>
@@ -14,4 +23,4 @@ public sealed class NotAnImageException(string message, Exception? inner = null)
 public sealed class CorruptImageException(string message, Exception? inner = null) : ImageInputException("corrupt_image", message, inner);
 
 /// <summary>The header declares more pixels (or the stream holds more bytes) than allowed; refused before decoding pixels.</summary>
-public sealed class ImageTooLargeException(string message) : ImageInputException("image_too_large", message);
+public sealed class ImageTooLargeException(string message, Exception? inner = null) : ImageInputException("image_too_large", message, inner);

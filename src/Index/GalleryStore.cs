@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace SanReid.Index;
 
 /// <summary>Where and how a <see cref="GalleryStore"/> keeps its data.</summary>
@@ -15,44 +17,464 @@ public sealed record GalleryStoreOptions
 /// The gallery: SQLite holds embeddings + metadata durably, FAISS is the search structure rebuilt from it at open.
 /// Thread-safe. Dispose closes both.
 /// </summary>
+/// <remarks>
+/// <para>Embeddings are float32 vectors of <see cref="Dimension"/> values with L2 norm 1 (± 1e-3), as the model
+/// contract (DESIGN.md) produces them; scores are inner products = cosine similarity, in [-1, 1].</para>
+/// <para>Index types that need training (IVF, PQ) are trained on the stored vectors once the gallery holds
+/// <see cref="FaissIndex.MinTrainingPoints"/> of them (39 per k-means centroid); until then the store searches an
+/// exact Flat index, which is both correct and fast at that size. <see cref="ActiveIndexFactory"/> says which is in use.
+/// HNSW cannot remove vectors: deleted ids are excluded at search time and the graph is rebuilt from SQLite once a
+/// quarter of it is deleted (and at every open).</para>
+/// <para>Search never silently returns fewer matches than qualify: when an approximate index (IVF, HNSW) returns
+/// fewer than min(k, qualifying items) hits for a filter, the store scores the qualifying items exactly instead.
+/// Every returned score is recomputed exactly from the stored embedding, so lossy PQ codes only choose candidates.</para>
+/// <para>Concurrency: searches and reads run in parallel; add and delete take an exclusive lock.</para>
+/// </remarks>
 public sealed class GalleryStore : IDisposable
 {
-    private GalleryStore() { }
+    /// <summary>Largest deviation from 1 allowed in an embedding's L2 norm.</summary>
+    public const float NormTolerance = 1e-3f;
 
-    /// <summary>Opens (or creates) the store and loads FAISS from SQLite.</summary>
-    public static GalleryStore Open(GalleryStoreOptions options) => throw new NotImplementedException("Index helper implements this.");
+    /// <summary>Candidates fetched per requested hit from a lossy (PQ/SQ) index before exact re-scoring.</summary>
+    private const int LossyCandidateFactor = 4;
+
+    private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
+    private readonly GalleryDatabase database;
+    private readonly HashSet<long> tombstones = [];
+    private readonly long configuredTrainingPoints;
+    private FaissIndex index;
+    private long count;
+    private bool disposed;
+
+    private GalleryStore(GalleryStoreOptions options, GalleryDatabase database, long configuredTrainingPoints)
+    {
+        Options = options;
+        this.database = database;
+        this.configuredTrainingPoints = configuredTrainingPoints;
+        index = BuildIndex(out string active);
+        ActiveIndexFactory = active;
+    }
+
+    /// <summary>The options the store was opened with.</summary>
+    public GalleryStoreOptions Options { get; }
 
     /// <summary>Embedding dimension D.</summary>
-    public int Dimension => throw new NotImplementedException();
+    public int Dimension => Options.Dimension;
+
+    /// <summary>The FAISS factory string searched now: <see cref="GalleryStoreOptions.IndexFactory"/>, or "Flat" while
+    /// too few items are stored to train it.</summary>
+    public string ActiveIndexFactory { get; private set; }
 
     /// <summary>Number of stored items.</summary>
-    public long Count => throw new NotImplementedException();
+    public long Count
+    {
+        get
+        {
+            using var _ = ReadLock();
+            return count;
+        }
+    }
+
+    /// <summary>Opens (or creates) the store and loads FAISS from SQLite.</summary>
+    /// <exception cref="ArgumentException">Empty path, non-positive dimension, a factory string FAISS refuses, or a
+    /// database holding embeddings of another dimension.</exception>
+    /// <exception cref="InvalidDataException">The file is not a SQLite gallery database.</exception>
+    public static GalleryStore Open(GalleryStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.DatabasePath, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Dimension, 1, nameof(options));
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.IndexFactory, nameof(options));
+
+        long trainingPoints;
+        try
+        {
+            using FaissIndex probe = FaissIndex.Create(options.IndexFactory, options.Dimension);
+            trainingPoints = probe.MinTrainingPoints;
+        }
+        catch (FaissException e)
+        {
+            throw new ArgumentException($"FAISS refused the index factory '{options.IndexFactory}': {e.Message}", nameof(options), e);
+        }
+
+        GalleryDatabase database = GalleryDatabase.Open(options.DatabasePath, options.Dimension, options.IndexFactory);
+        try
+        {
+            return new GalleryStore(options, database, trainingPoints);
+        }
+        catch
+        {
+            database.ClearPool();
+            throw;
+        }
+    }
 
     /// <summary>Adds items atomically (all or none); returns them with their new ids, in input order.</summary>
     /// <exception cref="ArgumentException">Wrong dimension or non-finite values.</exception>
     /// <exception cref="DuplicateExternalIdException">An external id already exists.</exception>
-    public IReadOnlyList<GalleryItem> Add(IReadOnlyList<NewGalleryItem> items) => throw new NotImplementedException();
+    public IReadOnlyList<GalleryItem> Add(IReadOnlyList<NewGalleryItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var externalIds = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < items.Count; i++)
+        {
+            NewGalleryItem item = items[i] ?? throw new ArgumentException($"Item {i} is null.", nameof(items));
+            ValidateEmbedding(item.Embedding, $"Item {i}'s embedding", nameof(items));
+            if (item.ExternalId is { } externalId && !externalIds.Add(externalId))
+            {
+                throw new DuplicateExternalIdException(externalId);
+            }
+        }
+
+        if (items.Count == 0)
+        {
+            return [];
+        }
+
+        using var _ = WriteLock();
+        var vectors = new float[items.Count * Dimension];
+        for (int i = 0; i < items.Count; i++)
+        {
+            items[i].Embedding.CopyTo(vectors, i * Dimension);
+        }
+
+        bool addedToIndex = false;
+        long[] newIds = [];
+        IReadOnlyList<GalleryItem> stored;
+        try
+        {
+            stored = database.Insert(items, DateTimeOffset.UtcNow, ids =>
+            {
+                index.Add(vectors, ids);
+                newIds = ids;
+                addedToIndex = true;
+            });
+        }
+        catch when (addedToIndex)
+        {
+            // The FAISS add succeeded but the commit did not: take the vectors out again so both halves agree.
+            ForgetInIndex(newIds);
+            throw;
+        }
+
+        count += stored.Count;
+        if (ActiveIndexFactory != Options.IndexFactory && count >= configuredTrainingPoints)
+        {
+            Rebuild();
+        }
+
+        return stored;
+    }
 
     /// <summary>The item with this id, or null.</summary>
-    public GalleryItem? Get(long id) => throw new NotImplementedException();
+    public GalleryItem? Get(long id)
+    {
+        using var _ = ReadLock();
+        return database.Get(id);
+    }
 
     /// <summary>The stored embedding of this id, or null.</summary>
-    public float[]? GetEmbedding(long id) => throw new NotImplementedException();
+    public float[]? GetEmbedding(long id)
+    {
+        using var _ = ReadLock();
+        return database.GetEmbedding(id);
+    }
 
     /// <summary>Items with id greater than <paramref name="afterId"/>, at most <paramref name="limit"/>, filtered.</summary>
-    public GalleryPage List(GalleryFilter? filter = null, long afterId = 0, int limit = 50) => throw new NotImplementedException();
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> outside 1..10,000 or negative afterId.</exception>
+    public GalleryPage List(GalleryFilter? filter = null, long afterId = 0, int limit = 50)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterId);
+        ValidateFilter(filter);
+        using var _ = ReadLock();
+        return database.List(filter, afterId, limit);
+    }
 
     /// <summary>Deletes an item; false when it did not exist.</summary>
-    public bool Delete(long id) => throw new NotImplementedException();
+    public bool Delete(long id)
+    {
+        using var _ = WriteLock();
+        if (!database.Delete(id))
+        {
+            return false;
+        }
+
+        count--;
+        ForgetInIndex([id]);
+        if (tombstones.Count > 0 && tombstones.Count * 4 > index.Count)
+        {
+            Rebuild();
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// The top <paramref name="k"/> items by cosine score, descending, that pass <paramref name="filter"/> and have
     /// score ≥ <paramref name="minScore"/>. Returns fewer than k only when fewer items qualify.
     /// </summary>
-    public IReadOnlyList<GalleryMatch> Search(ReadOnlySpan<float> query, int k, GalleryFilter? filter = null, float? minScore = null) =>
-        throw new NotImplementedException();
+    /// <param name="query">Unit-norm embedding of <see cref="Dimension"/> values.</param>
+    /// <param name="k">Matches wanted, ≥ 1; more than the gallery holds returns all of it.</param>
+    /// <param name="filter">Camera, time and label constraints; null for none.</param>
+    /// <param name="minScore">Lowest score returned (inclusive); null for none.</param>
+    /// <exception cref="ArgumentException">Wrong dimension, non-finite or non-unit query, or NaN minScore.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">k &lt; 1.</exception>
+    public IReadOnlyList<GalleryMatch> Search(ReadOnlySpan<float> query, int k, GalleryFilter? filter = null, float? minScore = null)
+    {
+        ValidateEmbedding(query, "The query", nameof(query));
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (minScore is { } m && float.IsNaN(m))
+        {
+            throw new ArgumentException("minScore is NaN.", nameof(minScore));
+        }
 
-    public void Dispose() { }
+        ValidateFilter(filter);
+        float[] q = query.ToArray();
+        using var _ = ReadLock();
+        if (count == 0)
+        {
+            return [];
+        }
+
+        long[]? allowed = HasConstraints(filter) ? database.SelectIds(filter) : null;
+        long qualifying = allowed?.LongLength ?? count;
+        if (qualifying == 0)
+        {
+            return [];
+        }
+
+        int wanted = (int)Math.Min(k, qualifying);
+        int candidates = IsLossy(ActiveIndexFactory) ? (int)Math.Min((long)wanted * LossyCandidateFactor, qualifying) : wanted;
+        FaissHit[] hits = allowed is not null ? index.SearchAllowed(q, candidates, allowed)
+            : tombstones.Count > 0 ? index.SearchExcluding(q, candidates, [.. tombstones])
+            : index.Search(q, candidates);
+
+        List<GalleryMatch> matches = Rescore(q, hits.Select(h => h.Id).ToArray());
+        if (matches.Count < wanted)
+        {
+            // The approximate index missed qualifying items (small IVF lists probed, HNSW graph cut by the filter).
+            matches = ExactTopK(q, wanted, filter);
+        }
+
+        IEnumerable<GalleryMatch> ranked = matches.Take(wanted);
+        if (minScore is { } min)
+        {
+            ranked = ranked.TakeWhile(match => match.Score >= min);
+        }
+
+        return ranked.ToList();
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        gate.EnterWriteLock();
+        try
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            index.Dispose();
+            database.ClearPool();
+        }
+        finally
+        {
+            gate.ExitWriteLock();
+        }
+    }
+
+    private static bool HasConstraints(GalleryFilter? filter) =>
+        filter is not null && (filter.IncludeCameras is { Count: > 0 } || filter.ExcludeCameras is { Count: > 0 }
+            || filter.CapturedFrom is not null || filter.CapturedTo is not null || filter.Label is not null);
+
+    private static bool IsLossy(string factory) =>
+        factory.Contains("PQ", StringComparison.Ordinal) || factory.Contains("SQ", StringComparison.Ordinal)
+        || factory.Contains("LSH", StringComparison.Ordinal);
+
+    private static void ValidateFilter(GalleryFilter? filter)
+    {
+        if (filter is { CapturedFrom: { } from, CapturedTo: { } to } && to < from)
+        {
+            throw new ArgumentException($"The time window ends ({to:O}) before it starts ({from:O}).", nameof(filter));
+        }
+    }
+
+    private void ValidateEmbedding(ReadOnlySpan<float> embedding, string what, string parameterName)
+    {
+        if (embedding.Length != Dimension)
+        {
+            throw new ArgumentException($"{what} has {embedding.Length} values; the gallery stores {Dimension}-dimensional embeddings.", parameterName);
+        }
+
+        foreach (float value in embedding)
+        {
+            if (!float.IsFinite(value))
+            {
+                throw new ArgumentException($"{what} contains a non-finite value ({value}).", parameterName);
+            }
+        }
+
+        float norm = TensorPrimitives.Norm(embedding);
+        if (Math.Abs(norm - 1f) > NormTolerance)
+        {
+            throw new ArgumentException(
+                $"{what} has L2 norm {norm}; the gallery stores unit vectors (score = inner product = cosine).", parameterName);
+        }
+    }
+
+    /// <summary>Exact scores for candidate ids that still exist in SQLite, descending (ties by id).</summary>
+    private List<GalleryMatch> Rescore(float[] query, long[] ids)
+    {
+        Dictionary<long, (GalleryItem Item, float[] Embedding)> rows = database.GetWithEmbeddings(ids);
+        var matches = new List<GalleryMatch>(rows.Count);
+        foreach ((GalleryItem item, float[] embedding) in rows.Values)
+        {
+            matches.Add(new GalleryMatch(item, TensorPrimitives.Dot(query, embedding)));
+        }
+
+        matches.Sort(CompareMatches);
+        return matches;
+    }
+
+    /// <summary>Brute force over the qualifying rows in SQLite: the fallback that makes filtered search complete.</summary>
+    private List<GalleryMatch> ExactTopK(float[] query, int k, GalleryFilter? filter)
+    {
+        // Min-heap of the best k so far: the root is the weakest kept score.
+        var best = new PriorityQueue<long, (float Score, long Id)>(k + 1, Comparer<(float Score, long Id)>.Create(
+            (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : b.Id.CompareTo(a.Id)));
+        foreach ((long id, float[] embedding) in database.ScanEmbeddings(filter))
+        {
+            best.Enqueue(id, (TensorPrimitives.Dot(query, embedding), id));
+            if (best.Count > k)
+            {
+                best.Dequeue();
+            }
+        }
+
+        var ids = new long[best.Count];
+        for (int i = 0; best.TryDequeue(out long id, out _); i++)
+        {
+            ids[i] = id;
+        }
+
+        return Rescore(query, ids);
+    }
+
+    private static int CompareMatches(GalleryMatch a, GalleryMatch b) =>
+        a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.Id.CompareTo(b.Item.Id);
+
+    private void ForgetInIndex(long[] ids)
+    {
+        if (index.SupportsRemove)
+        {
+            index.Remove(ids);
+        }
+        else
+        {
+            tombstones.UnionWith(ids);
+        }
+    }
+
+    /// <summary>Replaces the FAISS index with one rebuilt from SQLite (caller holds the write lock, or constructs).</summary>
+    private void Rebuild()
+    {
+        FaissIndex rebuilt = BuildIndex(out string active);
+        FaissIndex old = index;
+        index = rebuilt;
+        ActiveIndexFactory = active;
+        tombstones.Clear();
+        old.Dispose();
+    }
+
+    private FaissIndex BuildIndex(out string active)
+    {
+        var ids = new List<long>();
+        var vectors = new List<float>();
+        foreach ((long id, float[] embedding) in database.ScanEmbeddings(null))
+        {
+            ids.Add(id);
+            vectors.AddRange(embedding);
+        }
+
+        count = ids.Count;
+        float[] data = [.. vectors];
+        active = Options.IndexFactory;
+        FaissIndex built = FaissIndex.Create(Options.IndexFactory, Dimension);
+        try
+        {
+            if (!built.IsTrained)
+            {
+                if (ids.Count >= configuredTrainingPoints)
+                {
+                    built.Train(data);
+                }
+                else
+                {
+                    built.Dispose();
+                    active = "Flat";
+                    built = FaissIndex.Create(active, Dimension);
+                }
+            }
+
+            built.Add(data, ids.ToArray());
+            return built;
+        }
+        catch
+        {
+            built.Dispose();
+            throw;
+        }
+    }
+
+    private LockScope ReadLock()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        gate.EnterReadLock();
+        if (disposed)
+        {
+            gate.ExitReadLock();
+            throw new ObjectDisposedException(nameof(GalleryStore));
+        }
+
+        return new LockScope(gate, write: false);
+    }
+
+    private LockScope WriteLock()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        gate.EnterWriteLock();
+        if (disposed)
+        {
+            gate.ExitWriteLock();
+            throw new ObjectDisposedException(nameof(GalleryStore));
+        }
+
+        return new LockScope(gate, write: true);
+    }
+
+    private readonly struct LockScope(ReaderWriterLockSlim gate, bool write) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (write)
+            {
+                gate.ExitWriteLock();
+            }
+            else
+            {
+                gate.ExitReadLock();
+            }
+        }
+    }
 }
 
 /// <summary>An added item's external id is already in the gallery.</summary>

@@ -10,5 +10,6 @@ internal static class Commands
         yield return ImportImageNetCommand.Create();
         yield return ExportCommand.Create();
         yield return DefaultModelCommand.Create();
+        yield return SynthCommand.Create();
     }
 }

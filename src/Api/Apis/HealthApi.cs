@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace SanReid.Api.Apis;
+
+/// <summary><c>/health/live</c> (the process answers) and <c>/health/ready</c> (model and gallery loaded; names the execution provider).</summary>
+public static class HealthApi
+{
+    public const string ReadyTag = "ready";
+
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson })
+            .WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteJson })
+            .WithTags("Health");
+        return app;
+    }
+
+    private static Task WriteJson(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        var body = new Dictionary<string, object?>
+        {
+            ["status"] = report.Status.ToString(),
+            ["checks"] = report.Entries.ToDictionary(
+                e => e.Key,
+                e => new Dictionary<string, object?>
+                {
+                    ["status"] = e.Value.Status.ToString(),
+                    ["description"] = e.Value.Description,
+                    ["data"] = e.Value.Data,
+                }),
+        };
+        foreach (var entry in report.Entries.Values)
+        {
+            foreach (var (key, value) in entry.Data)
+                body.TryAdd(key, value);
+        }
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body));
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using SanReid.Api.Model;
+using SanReid.Api.Services;
+
+namespace SanReid.Api.Apis;
+
+/// <summary><c>POST /api/v1/search</c>: one query crop in, the gallery's top k by cosine score out.</summary>
+public static class SearchApi
+{
+    public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/search", Search)
+            .WithName("Search")
+            .WithSummary("Find the gallery items most like a query crop")
+            .WithDescription("multipart/form-data: one file in field 'image'; optional k (1..MaxK, default DefaultK), "
+                + "cameras / exclude_cameras (comma-separated ids), from / to (ISO 8601, captured_at in [from, to)), label, "
+                + "min_score (-1..1). Matches are in descending score (cosine of unit embeddings); fewer than k only when fewer items qualify.")
+            .WithTags("Search")
+            .Accepts<IFormFile>("multipart/form-data")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        return app;
+    }
+
+    public static Ok<SearchResponse> Search(
+        [AsParameters] SearchServices services,
+        IFormFileCollection image,
+        [FromForm(Name = "k")] string? k,
+        [FromForm(Name = "cameras")] string? cameras,
+        [FromForm(Name = "exclude_cameras")] string? excludeCameras,
+        [FromForm(Name = "from")] string? from,
+        [FromForm(Name = "to")] string? to,
+        [FromForm(Name = "label")] string? label,
+        [FromForm(Name = "min_score")] string? minScore)
+    {
+        var options = services.Options.Value;
+        int kValue = RequestParsing.K(k, options.DefaultK, options.MaxK);
+        var filter = RequestParsing.Filter([cameras], [excludeCameras], from, to, label);
+        var threshold = RequestParsing.MinScore(minScore);
+        var query = services.Uploads.DecodeOne(image, "image");
+
+        var embedding = services.Embedder.Embed([query.Crop])[0];
+        var hits = services.Store.Search(embedding, kValue, filter, threshold);
+        var matches = hits.Select((m, i) => new SearchMatch(
+            i + 1, m.Item.Id, m.Score, m.Item.ExternalId, m.Item.CameraId, m.Item.Label, m.Item.CapturedAt, m.Item.CreatedAt,
+            m.Item.SourceFileName)).ToList();
+        return TypedResults.Ok(new SearchResponse(query.FileName, kValue, matches.Count, services.Store.Count, matches));
+    }
+}

@@ -1,0 +1,49 @@
+using SanReid.Index;
+
+namespace SanReid.Api.Model;
+
+/// <summary>One embedded image: the upload's file name and its D floats (unit L2 norm).</summary>
+public sealed record EmbeddingResult(string FileName, float[] Embedding);
+
+/// <summary>Response of <c>POST /api/v1/embeddings</c>, items in upload order.</summary>
+public sealed record EmbeddingsResponse(string Model, int Dimension, int Count, IReadOnlyList<EmbeddingResult> Items);
+
+/// <summary>A gallery item's metadata (JSON snake_case).</summary>
+public sealed record GalleryItemResponse(
+    long Id, string? ExternalId, int? CameraId, string? Label, DateTimeOffset? CapturedAt, DateTimeOffset CreatedAt, string? FileName)
+{
+    public static GalleryItemResponse From(GalleryItem item) =>
+        new(item.Id, item.ExternalId, item.CameraId, item.Label, item.CapturedAt, item.CreatedAt, item.SourceFileName);
+}
+
+/// <summary>Response of <c>POST /api/v1/gallery</c>: the new items in upload order.</summary>
+public sealed record GalleryAddResponse(int Count, IReadOnlyList<GalleryItemResponse> Items);
+
+/// <summary>A page of <c>GET /api/v1/gallery</c>: ids ascending; pass <see cref="NextAfterId"/> as <c>after_id</c> for the next page (null on the last).</summary>
+public sealed record GalleryPageResponse(long Total, int Count, long? NextAfterId, IReadOnlyList<GalleryItemResponse> Items);
+
+/// <summary>One search hit: cosine score in [-1, 1] (inner product of unit vectors) and the item's metadata.</summary>
+public sealed record SearchMatch(
+    int Rank, long Id, float Score, string? ExternalId, int? CameraId, string? Label, DateTimeOffset? CapturedAt,
+    DateTimeOffset CreatedAt, string? FileName);
+
+/// <summary>Response of <c>POST /api/v1/search</c>: matches by score, descending.</summary>
+public sealed record SearchResponse(string QueryFileName, int K, int Count, long GallerySize, IReadOnlyList<SearchMatch> Matches);
+
+/// <summary>A tensor of the model's signature (-1 = dynamic).</summary>
+public sealed record TensorInfo(string Name, string ElementType, IReadOnlyList<int> Shape);
+
+/// <summary>Response of <c>GET /api/v1/model</c>.</summary>
+public sealed record ModelResponse(
+    string FileName,
+    string ExecutionProvider,
+    string? ProviderNote,
+    int Dimension,
+    TensorInfo Input,
+    TensorInfo Output,
+    string ProducerName,
+    string GraphName,
+    string Description,
+    long Version,
+    IReadOnlyDictionary<string, string> Metadata,
+    System.Text.Json.JsonElement? Card);

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Options;
+using SanReid.Api.Model;
+using SanReid.Api.Options;
+using SanReid.Imaging;
+
+namespace SanReid.Api.Services;
+
+/// <summary>An uploaded image decoded to the model's input size; <see cref="FileName"/> is the upload's name (no path).</summary>
+public sealed record DecodedUpload(string FileName, RgbCrop Crop);
+
+/// <summary>
+/// Turns multipart image fields into model-ready crops through <see cref="CropDecoder"/>, enforcing the per-request
+/// limits. Errors name the offending upload.
+/// </summary>
+public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> limits)
+{
+    private readonly LimitsOptions _limits = limits.Value;
+
+    /// <summary>Decodes every file of field <paramref name="field"/> (1 ≤ count ≤ MaxImagesPerRequest), in upload order.</summary>
+    /// <exception cref="ApiProblemException"><c>missing_field</c>, <c>too_many_images</c>.</exception>
+    /// <exception cref="ImageInputException">An upload that is not an image, corrupt or too large (message names it).</exception>
+    public IReadOnlyList<DecodedUpload> DecodeAll(IFormFileCollection? form, string field)
+    {
+        var files = form?.GetFiles(field) ?? [];
+        if (files.Count == 0)
+            throw ApiProblemException.BadRequest(ErrorCodes.MissingField,
+                $"The multipart form has no file field '{field}'" + OtherFields(form) + ".");
+        if (files.Count > _limits.MaxImagesPerRequest)
+            throw ApiProblemException.BadRequest(ErrorCodes.TooManyImages,
+                $"{files.Count} images in one request; the limit is {_limits.MaxImagesPerRequest}.");
+        return files.Select(Decode).ToList();
+    }
+
+    /// <summary>Decodes exactly one file of field <paramref name="field"/>.</summary>
+    /// <exception cref="ApiProblemException"><c>missing_field</c>, <c>too_many_images</c> (more than one).</exception>
+    /// <exception cref="ImageInputException">Not an image, corrupt or too large.</exception>
+    public DecodedUpload DecodeOne(IFormFileCollection? form, string field)
+    {
+        var files = form?.GetFiles(field) ?? [];
+        if (files.Count == 0)
+            throw ApiProblemException.BadRequest(ErrorCodes.MissingField,
+                $"The multipart form has no file field '{field}'" + OtherFields(form) + ".");
+        if (files.Count > 1)
+            throw ApiProblemException.BadRequest(ErrorCodes.TooManyImages, $"Field '{field}' takes one image; got {files.Count}.");
+        return Decode(files[0]);
+    }
+
+    private DecodedUpload Decode(IFormFile file)
+    {
+        string name = SafeName(file.FileName);
+        try
+        {
+            using var stream = file.OpenReadStream();
+            return new DecodedUpload(name, CropDecoder.DecodeAndResize(stream, embedder.DecoderOptions(_limits.MaxPixels, _limits.MaxImageBytes)));
+        }
+        catch (ImageInputException e)
+        {
+            throw e.WithSource($"'{name}'");
+        }
+    }
+
+    private static string OtherFields(IFormFileCollection? form) =>
+        form is { Count: > 0 } ? $" (file fields sent: {string.Join(", ", form.Select(f => f.Name).Distinct())})" : "";
+
+    // Only the last path segment of a client's file name, printable characters, at most 255.
+    private static string SafeName(string? fileName)
+    {
+        var name = Path.GetFileName((fileName ?? "").Replace('\\', '/'));
+        name = new string(name.Where(c => !char.IsControl(c)).ToArray());
+        if (name.Length > 255) name = name[..255];
+        return name.Length == 0 ? "upload" : name;
+    }
+}

@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Options;
+using SanReid.Api.Options;
+using SanReid.Index;
+
+namespace SanReid.Api.Services;
+
+/// <summary>Dependencies of the embeddings endpoint.</summary>
+public sealed record EmbeddingServices(OnnxEmbedder Embedder, ImageUploads Uploads);
+
+/// <summary>Dependencies of the gallery endpoints.</summary>
+public sealed record GalleryServices(GalleryStore Store, OnnxEmbedder Embedder, ImageUploads Uploads, IOptions<GalleryOptions> Options);
+
+/// <summary>Dependencies of the search endpoint.</summary>
+public sealed record SearchServices(GalleryStore Store, OnnxEmbedder Embedder, ImageUploads Uploads, IOptions<SearchOptions> Options);

@@ -1,0 +1,68 @@
+using System.Net;
+using SanReid.Api.Tests.Infrastructure;
+using static SanReid.Api.Tests.Infrastructure.ApiClient;
+
+namespace SanReid.Api.Tests;
+
+/// <summary>Health endpoints, the model endpoint and the Swagger document, on the real server.</summary>
+public class HealthAndModelTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    private readonly HttpClient _client = factory.CreateClient();
+
+    [Fact]
+    public async Task LivenessAnswersHealthy()
+    {
+        var response = await _client.GetAsync("/health/live");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", (await ReadJson(response)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ReadinessNamesTheExecutionProviderAndTheGallerySize()
+    {
+        var response = await _client.GetAsync("/health/ready");
+        var body = await ReadJson(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", body.GetProperty("status").GetString());
+        Assert.Contains(body.GetProperty("execution_provider").GetString(), new[] { "CPU", "CUDA" });
+        Assert.True(body.GetProperty("gallery_items").GetInt64() >= 0);
+        if (body.GetProperty("execution_provider").GetString() == "CPU")
+            Assert.Contains("CUDA", body.GetProperty("provider_note").GetString()); // auto fell back: it says why
+    }
+
+    [Fact]
+    public async Task ModelEndpointDescribesTheOnnxContract()
+    {
+        var response = await _client.GetAsync("/api/v1/model");
+        var body = await ReadJson(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("sanreid-resnet18-imagenet.onnx", body.GetProperty("file_name").GetString());
+        var input = body.GetProperty("input");
+        Assert.Equal("images", input.GetProperty("name").GetString());
+        Assert.Equal("uint8", input.GetProperty("element_type").GetString());
+        Assert.Equal(new[] { -1, 256, 128, 3 }, input.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
+        int d = body.GetProperty("dimension").GetInt32();
+        Assert.True(d > 0);
+        Assert.Equal(new[] { -1, d }, body.GetProperty("output").GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal("embeddings", body.GetProperty("output").GetProperty("name").GetString());
+        Assert.Contains(body.GetProperty("execution_provider").GetString(), new[] { "CPU", "CUDA" });
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, body.GetProperty("card").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, body.GetProperty("metadata").ValueKind);
+    }
+
+    [Fact]
+    public async Task SwaggerDocumentListsEveryEndpoint()
+    {
+        var response = await _client.GetAsync("/swagger/v1/swagger.json");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        foreach (var path in new[] { "/api/v1/embeddings", "/api/v1/gallery", "/api/v1/gallery/{id}", "/api/v1/search", "/api/v1/model" })
+            Assert.Contains($"\"{path}\"", text);
+        var ui = await _client.GetAsync("/swagger/index.html");
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+    }
+}

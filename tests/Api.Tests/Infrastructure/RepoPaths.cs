@@ -1,0 +1,35 @@
+namespace SanReid.Api.Tests.Infrastructure;
+
+/// <summary>Paths the tests need: the repository root (walk up to SanReid.sln), the default model, ../shared data.</summary>
+public static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>The default model that scripts/ensure-model.sh (Trainer <c>default-model</c>) creates.</summary>
+    public static string DefaultModel => Path.Combine(Root, "models", "sanreid-resnet18-imagenet.onnx");
+
+    /// <summary>Real Market-1501 crops: ../shared/data/market-mini (absent on some machines).</summary>
+    public static string MarketMini => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "market-mini"));
+
+    public static bool HasMarketMini => Directory.Exists(Path.Combine(MarketMini, "query")) && Directory.Exists(Path.Combine(MarketMini, "bounding_box_test"));
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SanReid.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException($"SanReid.sln not found above {AppContext.BaseDirectory}.");
+    }
+}
+
+/// <summary>A fact that is skipped (not passed) when ../shared/data/market-mini is absent.</summary>
+public sealed class MarketMiniFactAttribute : FactAttribute
+{
+    public MarketMiniFactAttribute()
+    {
+        if (!RepoPaths.HasMarketMini)
+            Skip = $"Market-1501 sample not found at {RepoPaths.MarketMini}";
+    }
+}

@@ -1,0 +1,75 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+using static SanReid.Imaging.Tests.TestImages;
+
+namespace SanReid.Imaging.Tests;
+
+/// <summary>Grey, RGBA and 16-bit inputs become 8-bit RGB (alpha ignored, 16-bit scaled).</summary>
+public class CropDecoderColourTests
+{
+    [Fact]
+    public void GreyPngBecomesRgbWithEqualChannels()
+    {
+        using var image = new Image<L8>(20, 40, new L8(77));
+        var bytes = Encode(image, new PngEncoder { ColorType = PngColorType.Grayscale, BitDepth = PngBitDepth.Bit8 });
+
+        var crop = CropDecoder.DecodeAndResize(new MemoryStream(bytes));
+
+        AssertClose(new Rgb24(77, 77, 77), At(crop, 128, 64), 0);
+    }
+
+    [Fact]
+    public void GreyJpegBecomesRgbWithEqualChannels()
+    {
+        using var image = new Image<L8>(24, 48, new L8(150));
+        var bytes = Encode(image, new JpegEncoder { ColorType = JpegColorType.Luminance, Quality = 95 });
+        Assert.Equal(8, Image.Identify(bytes).PixelType.BitsPerPixel);
+
+        var crop = CropDecoder.DecodeAndResize(new MemoryStream(bytes));
+
+        var p = At(crop, 128, 64);
+        Assert.Equal(p.R, p.G);
+        Assert.Equal(p.G, p.B);
+        AssertClose(new Rgb24(150, 150, 150), p, 2);
+    }
+
+    [Fact]
+    public void RgbaPngKeepsStoredColourAndIgnoresAlpha()
+    {
+        using var image = new Image<Rgba32>(20, 40, new Rgba32(10, 200, 90, 255));
+        image[0, 0] = new Rgba32(250, 5, 5, 0); // fully transparent, stored colour red
+        image[1, 0] = new Rgba32(250, 5, 5, 0);
+        var bytes = Encode(image, new PngEncoder { ColorType = PngColorType.RgbWithAlpha });
+
+        var crop = CropDecoder.Decode(new MemoryStream(bytes));
+
+        AssertClose(new Rgb24(10, 200, 90), At(crop, 20, 10), 0);
+        AssertClose(new Rgb24(250, 5, 5), At(crop, 0, 0), 0);
+    }
+
+    [Fact]
+    public void SixteenBitPngIsScaledToEightBits()
+    {
+        using var image = new Image<Rgb48>(8, 16, new Rgb48(65535, 0x8080, 0x1234));
+        var bytes = Encode(image, new PngEncoder { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit16 });
+        Assert.Equal(48, Image.Identify(bytes).PixelType.BitsPerPixel);
+
+        var crop = CropDecoder.DecodeAndResize(new MemoryStream(bytes));
+
+        // 0x8080 * 255 / 65535 = 128, 0x1234 * 255 / 65535 = 18.1
+        AssertClose(new Rgb24(255, 128, 18), At(crop, 100, 50), 1);
+    }
+
+    [Fact]
+    public void SixteenBitGreyPngBecomesEightBitRgb()
+    {
+        using var image = new Image<L16>(8, 16, new L16(0x6400));
+        var bytes = Encode(image, new PngEncoder { ColorType = PngColorType.Grayscale, BitDepth = PngBitDepth.Bit16 });
+
+        var crop = CropDecoder.DecodeAndResize(new MemoryStream(bytes));
+
+        AssertClose(new Rgb24(100, 100, 100), At(crop, 100, 50), 1);
+    }
+}
