@@ -24,7 +24,7 @@ internal static class RankCommand
         command.Options.Add(gallery);
         command.Options.Add(query);
         command.Options.Add(top);
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             int k = parseResult.GetValue(top);
             if (k < 1)
@@ -38,7 +38,7 @@ internal static class RankCommand
             var result = FolderRanking.Rank(embedder, parseResult.GetValue(query)!.FullName, parseResult.GetValue(gallery)!.FullName, k);
             Print(result, modelPath, embedder.Metadata, Console.Out);
             return 0;
-        });
+        }));
         return command;
     }
 

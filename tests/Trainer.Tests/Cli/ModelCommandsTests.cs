@@ -57,7 +57,50 @@ public sealed class ModelCommandsTests : IDisposable
         Assert.False(File.Exists(Path.Combine(folder, "x.onnx")));
     }
 
+    [Fact]
+    public void ExportFromAnImageNetBackboneRecordsTheRandomNeckSeed()
+    {
+        var weights = Path.Combine(folder, "backbone.safetensors");
+        var path = Path.Combine(folder, "from-backbone.onnx");
+        Assert.Equal(0, Run("import-imagenet", "--out", weights).ExitCode);
+
+        var (exitCode, stdout) = Run("export", "--backbone", "resnet18", "--imagenet-weights", weights, "--seed", "42", "--out", path);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("parity batch 7", stdout);
+        using var embedder = new OnnxEmbedder(path);
+        Assert.Contains("seed 42", embedder.Metadata["neck_init"]);
+        Assert.Equal("false", embedder.Metadata["trained_for_reid"]);
+    }
+
+    [Fact]
+    public void ExportOfWeightsForAnotherBackboneFailsNamingTheFile()
+    {
+        var weights = Path.Combine(folder, "r18.safetensors");
+        Assert.Equal(0, Run("import-imagenet", "--out", weights).ExitCode);
+
+        var (exitCode, output) = Run("export", "--backbone", "resnet50", "--weights", weights, "--out", Path.Combine(folder, "bad.onnx"));
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"error: {weights}", output);
+        Assert.Contains("not a resnet50 state_dict", output);
+        Assert.False(File.Exists(Path.Combine(folder, "bad.onnx")));
+    }
+
+    [Fact]
+    public void RankWithAMissingFolderFailsWithAClearError()
+    {
+        var model = Path.Combine(folder, "m.onnx");
+        Assert.Equal(0, Run("default-model", "--out", model).ExitCode);
+
+        var (exitCode, output) = Run("rank", "--model", model, "--gallery", folder, "--query", Path.Combine(folder, "nowhere"));
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("nowhere", output);
+    }
+
     [Theory]
+    [InlineData("rank")]
     [InlineData("import-imagenet")]
     [InlineData("export")]
     [InlineData("default-model")]
@@ -66,10 +109,10 @@ public sealed class ModelCommandsTests : IDisposable
         var (exitCode, stdout) = Run(command, "--help");
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("--out", stdout);
+        Assert.Contains(command == "rank" ? "--gallery" : "--out", stdout);
     }
 
-    private static (int ExitCode, string Stdout) Run(params string[] args)
+    internal static (int ExitCode, string Stdout) Run(params string[] args)
     {
         var root = new RootCommand("test");
         foreach (var command in Commands.All())
@@ -78,8 +121,10 @@ public sealed class ModelCommandsTests : IDisposable
         }
 
         var original = Console.Out;
+        var originalError = Console.Error;
         var writer = new StringWriter();
         Console.SetOut(writer);
+        Console.SetError(writer);
         try
         {
             var parse = root.Parse(args);
@@ -89,6 +134,7 @@ public sealed class ModelCommandsTests : IDisposable
         finally
         {
             Console.SetOut(original);
+            Console.SetError(originalError);
         }
     }
 }
