@@ -90,15 +90,31 @@ public static class ReidEvaluator
             {
                 var g0 = block * GalleryBlock;
                 var g1 = Math.Min(numGallery, g0 + GalleryBlock);
-                for (var i = 0; i < count; i++)
+                // Four queries per pass over a gallery row: each gallery vector load feeds four multiply-adds.
+                Span<float> dots = stackalloc float[4];
+                for (var i = 0; i < count; i += 4)
                 {
-                    var qi = chunkStart + i;
-                    var qRow = q.AsSpan(qi * dimension, dimension);
-                    var outRow = buffer.AsSpan(i * numGallery, numGallery);
+                    var rows = Math.Min(4, count - i);
                     for (var j = g0; j < g1; j++)
                     {
-                        var dot = Dot(qRow, g.AsSpan(j * dimension, dimension));
-                        outRow[j] = cosine ? dot : querySquaredNorms![qi] + gallerySquaredNorms![j] - 2f * dot;
+                        var gRow = g.AsSpan(j * dimension, dimension);
+                        if (rows == 4)
+                        {
+                            Dot4(q.AsSpan((chunkStart + i) * dimension, 4 * dimension), gRow, dots);
+                        }
+                        else
+                        {
+                            for (var r = 0; r < rows; r++)
+                            {
+                                dots[r] = Dot(q.AsSpan((chunkStart + i + r) * dimension, dimension), gRow);
+                            }
+                        }
+
+                        for (var r = 0; r < rows; r++)
+                        {
+                            var qi = chunkStart + i + r;
+                            buffer[((i + r) * numGallery) + j] = cosine ? dots[r] : querySquaredNorms![qi] + gallerySquaredNorms![j] - 2f * dots[r];
+                        }
                     }
                 }
             });
@@ -234,6 +250,40 @@ public static class ReidEvaluator
         }
 
         return norms;
+    }
+
+    /// <summary>Dot products of four consecutive rows of <paramref name="fourRows"/> (4 x D) with <paramref name="b"/> (D); same summation order as <see cref="Dot"/>.</summary>
+    private static void Dot4(ReadOnlySpan<float> fourRows, ReadOnlySpan<float> b, Span<float> result)
+    {
+        var d = b.Length;
+        var v0 = MemoryMarshal.Cast<float, Vector<float>>(fourRows[..d]);
+        var v1 = MemoryMarshal.Cast<float, Vector<float>>(fourRows.Slice(d, d));
+        var v2 = MemoryMarshal.Cast<float, Vector<float>>(fourRows.Slice(2 * d, d));
+        var v3 = MemoryMarshal.Cast<float, Vector<float>>(fourRows.Slice(3 * d, d));
+        var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
+        Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero, a2 = Vector<float>.Zero, a3 = Vector<float>.Zero;
+        for (var k = 0; k < vb.Length; k++)
+        {
+            var x = vb[k];
+            a0 += v0[k] * x;
+            a1 += v1[k] * x;
+            a2 += v2[k] * x;
+            a3 += v3[k] * x;
+        }
+
+        float s0 = Vector.Sum(a0), s1 = Vector.Sum(a1), s2 = Vector.Sum(a2), s3 = Vector.Sum(a3);
+        for (var k = vb.Length * Vector<float>.Count; k < d; k++)
+        {
+            s0 += fourRows[k] * b[k];
+            s1 += fourRows[d + k] * b[k];
+            s2 += fourRows[(2 * d) + k] * b[k];
+            s3 += fourRows[(3 * d) + k] * b[k];
+        }
+
+        result[0] = s0;
+        result[1] = s1;
+        result[2] = s2;
+        result[3] = s3;
     }
 
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using SanReid.Trainer.Model;
 
 namespace SanReid.Trainer.Model.Decoder;
 
@@ -84,6 +85,20 @@ public sealed class SaDecoder : Module<Tensor, Tensor, Tensor, Tensor, SaDecoder
         final_layer = Sequential(ReflectionPad2d(3), Conv2d(16, 3, 7));
         RegisterComponents();
         InitialiseWeights(this, InitGain);
+    }
+
+    /// <summary>SA-Dec sized for an SA-Enc backbone (resnet50: 256/512/1024/2048 channels; resnet18: 64/128/256/512).</summary>
+    public static SaDecoder For(Backbone backbone)
+    {
+        long e = backbone.Expansion();
+        return new SaDecoder(64 * e, 128 * e, 256 * e, 512 * e);
+    }
+
+    /// <summary>Decodes SA-Enc's stage maps (see <see cref="forward"/>); the encoder features stay owned by the caller.</summary>
+    public SaDecoderOutput Decode(SaEncoderFeatures features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        return forward(features.Layer4, features.Layer1, features.Layer2, features.Layer3);
     }
 
     /// <summary>Decodes the encoder maps into a texture and the four up-block maps.</summary>
