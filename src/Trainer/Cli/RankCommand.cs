@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SanReid.Trainer.Evaluation;
 using SanReid.Trainer.Inference;
 
 namespace SanReid.Trainer.Cli;
@@ -17,6 +18,7 @@ internal static class RankCommand
         var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Folder of gallery crops, Market-1501 names (PPPP_cCsS_FFFFFF_NN.jpg).", Required = true };
         var query = new Option<DirectoryInfo>("--query") { Description = "Folder of query crops, Market-1501 names.", Required = true };
         var top = new Option<int>("--top") { Description = "Ranked gallery entries printed per query.", DefaultValueFactory = _ => 10 };
+        var images = new Option<DirectoryInfo?>("--images") { Description = "Optional folder for one ranked-list PNG per query (query blue, true matches green, others red)." };
 
         var command = new Command("rank",
             "Embed a query and a gallery folder with an ONNX model, print each query's ranked gallery and Rank-1/mAP/mINP by the Market-1501 protocol.");
@@ -24,6 +26,7 @@ internal static class RankCommand
         command.Options.Add(gallery);
         command.Options.Add(query);
         command.Options.Add(top);
+        command.Options.Add(images);
         command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             int k = parseResult.GetValue(top);
@@ -37,6 +40,18 @@ internal static class RankCommand
             using var embedder = new OnnxEmbedder(modelPath);
             var result = FolderRanking.Rank(embedder, parseResult.GetValue(query)!.FullName, parseResult.GetValue(gallery)!.FullName, k);
             Print(result, modelPath, embedder.Metadata, Console.Out);
+            if (parseResult.GetValue(images) is { } folder)
+            {
+                var queryPaths = result.Query.Select(i => i.Path).ToList();
+                var galleryPaths = result.Gallery.Select(i => i.Path).ToList();
+                foreach (var ranking in result.Evaluation.Queries)
+                {
+                    var png = Path.Combine(folder.FullName, Path.GetFileNameWithoutExtension(queryPaths[ranking.QueryIndex]) + ".png");
+                    RankedListImage.Write(png, ranking, queryPaths, galleryPaths);
+                }
+
+                Console.WriteLine($"ranked-list images: {folder.FullName}");
+            }
             return 0;
         }));
         return command;
