@@ -31,7 +31,7 @@ internal static class DefaultModelCommand
         command.Options.Add(output);
         command.Options.Add(onnx);
         command.Options.Add(seed);
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
             var outPath = parseResult.GetValue(output)!.FullName;
@@ -56,7 +56,7 @@ internal static class DefaultModelCommand
             ModelExport.Export(encoder, card, outPath, Console.Out);
             Console.WriteLine($"default model done in {clock.Elapsed.TotalSeconds:F1} s");
             return 0;
-        });
+        }));
         return command;
     }
 }
