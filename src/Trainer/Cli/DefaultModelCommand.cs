@@ -24,13 +24,20 @@ internal static class DefaultModelCommand
             DefaultValueFactory = _ => new FileInfo("models/sanreid-resnet18-imagenet.onnx"),
         };
         var onnx = new Option<FileInfo?>("--onnx") { Description = "ResNet18.onnx of Microsoft.ML.DnnImageFeaturizer.ResNet18 (default: the restored package)." };
-        var seed = new Option<long>("--seed") { Description = "Seed of the random 512-d neck.", DefaultValueFactory = _ => DefaultSeed };
+        var seed = new Option<long>("--seed") { Description = "Seed of the random 512-d neck (with --neck random).", DefaultValueFactory = _ => DefaultSeed };
+        var neck = new Option<string>("--neck")
+        {
+            Description = "Untrained neck: identity (embedding = pooled ImageNet feature) or random (seeded Linear, as training starts).",
+            DefaultValueFactory = _ => "identity",
+        };
+        neck.AcceptOnlyFromAmong("identity", "random");
 
         var command = new Command("default-model",
-            "Create the default model: SA-Enc resnet18 initialised from the packaged ImageNet ResNet-18 (neck random, fixed seed), exported to ONNX with its model card. ImageNet-initialised, NOT trained for re-ID.");
+            "Create the default model: SA-Enc resnet18 initialised from the packaged ImageNet ResNet-18 (identity neck by default), exported to ONNX with its model card. ImageNet-initialised, NOT trained for re-ID.");
         command.Options.Add(output);
         command.Options.Add(onnx);
         command.Options.Add(seed);
+        command.Options.Add(neck);
         command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
@@ -38,6 +45,12 @@ internal static class DefaultModelCommand
             long s = parseResult.GetValue(seed);
             var onnxPath = PackagedImageNetModel.ResolveResNet18(parseResult.GetValue(onnx)?.FullName);
             using var encoder = ImageNetInitialisation.ResNet18FromPackage(onnxPath, s);
+            bool identityNeck = parseResult.GetValue(neck) == "identity";
+            if (identityNeck)
+            {
+                encoder.InitialiseNeckAsIdentity();
+            }
+
             encoder.eval();
             var card = new ModelCard
             {
@@ -49,7 +62,9 @@ internal static class DefaultModelCommand
                 Scores = "none (not evaluated for re-ID)",
                 TrainedForReid = false,
                 WeightsSource = onnxPath,
-                NeckInit = $"random, torch seed {s} (Linear N(0, 0.01), zero bias; BatchNorm1d weight 1, bias 0, running mean 0, var 1)",
+                NeckInit = identityNeck
+                    ? "identity (Linear = I, bias 0; BatchNorm1d weight 1, bias 0, running mean 0, var 1): the embedding is the L2-normalised pooled ImageNet feature"
+                    : $"random, torch seed {s} (Linear N(0, 0.01), zero bias; BatchNorm1d weight 1, bias 0, running mean 0, var 1)",
                 Notice = "ImageNet-initialised, NOT trained for re-ID. Embeddings reflect generic ImageNet features; " +
                          "expect weak person re-identification until an SA-Enc trained on re-ID data replaces this model.",
             };
