@@ -10,5 +10,9 @@ scripts/ensure-model.sh
 # search 3-6x faster on 2 cores (bench/IndexBench). Results do not change. Left alone if the environment set it.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://0.0.0.0:8080}"
-echo "serve: listening on $ASPNETCORE_URLS (Swagger UI at /swagger)"
+if [[ " $* " == *" --urls "* || " $* " == *" --urls="* ]]; then
+  echo "serve: listening where --urls says (Swagger UI at /swagger)"
+else
+  echo "serve: listening on $ASPNETCORE_URLS (Swagger UI at /swagger)"
+fi
 exec dotnet run --project src/Api -c Release --no-build --no-launch-profile -- "$@"
