@@ -125,7 +125,7 @@ public sealed class FaissIndex : IDisposable
             ArgumentOutOfRangeException.ThrowIfLessThan(value.Value, 1);
             if (Nlist is { } nlist)
             {
-                ArgumentOutOfRangeException.ThrowIfGreaterThan(value.Value, nlist);
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(value.Value, nlist, nameof(Nprobe));
             }
 
             Check(NativeMethods.SetNprobe(handle, value.Value));
@@ -146,7 +146,7 @@ public sealed class FaissIndex : IDisposable
         {
             ArgumentNullException.ThrowIfNull(value);
             ArgumentOutOfRangeException.ThrowIfLessThan(value.Value, 1);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value.Value, MaxEfSearch);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value.Value, MaxEfSearch, nameof(EfSearch));
             Check(NativeMethods.SetEfSearch(handle, value.Value));
         }
     }

@@ -159,6 +159,12 @@ public sealed class GalleryStore : IDisposable
         }
 
         string fullPath = Path.GetFullPath(options.DatabasePath);
+        if (File.Exists(fullPath) && new FileInfo(fullPath).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+        {
+            // A symlink to the database: lock (and open) the real file, so both spellings meet the same lock.
+            fullPath = target.FullName;
+        }
+
         if (Directory.Exists(fullPath))
         {
             throw new IOException($"Gallery database '{fullPath}' is a directory; give the path of a database file.");
