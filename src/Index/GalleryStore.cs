@@ -38,7 +38,8 @@ public sealed class GalleryModelMismatchException(string databasePath, string st
 /// </summary>
 /// <remarks>
 /// <para>Embeddings are float32 vectors of <see cref="Dimension"/> values with L2 norm 1 (± 1e-3), as the model
-/// contract (DESIGN.md) produces them; scores are inner products = cosine similarity, in [-1, 1].</para>
+/// contract (DESIGN.md) produces them; they and queries are rescaled to unit norm, and scores are inner products =
+/// cosine similarity, clamped to [-1, 1].</para>
 /// <para>Index types that need training (IVF, PQ) are trained on the stored vectors once the gallery holds
 /// <see cref="FaissIndex.MinTrainingPoints"/> of them (39 per k-means centroid); until then the store searches an
 /// exact Flat index, which is both correct and fast at that size. <see cref="ActiveIndexFactory"/> says which is in use.
@@ -199,6 +200,9 @@ public sealed class GalleryStore : IDisposable
     }
 
     /// <summary>Adds items atomically (all or none); returns them with their new ids, in input order.</summary>
+    /// <remarks>Each embedding is stored rescaled to unit norm (bit-identical when its norm is already within 1e-6 of
+    /// 1), so scores of stored vectors stay cosines in [-1, 1]. Once the rows are committed nothing throws: a failure
+    /// to train or rebuild the configured index leaves the exact index in use (<see cref="LastIndexError"/>).</remarks>
     /// <exception cref="ArgumentException">Wrong dimension, non-finite values, or L2 norm off 1 by more than <see cref="NormTolerance"/>.</exception>
     /// <exception cref="DuplicateExternalIdException">An external id already exists.</exception>
     public IReadOnlyList<GalleryItem> Add(IReadOnlyList<NewGalleryItem> items)
