@@ -428,7 +428,6 @@ public sealed class GalleryStore : IDisposable
         }
         catch (IOException e) when (File.Exists(lockPath))
         {
-            created = false;
             throw new IOException(
                 $"Gallery database '{databasePath}' is already open in another GalleryStore (in this or another " +
                 $"process; lock file '{lockPath}': {e.Message}). One store owns a database file: share that store, or " +
