@@ -15,19 +15,24 @@ public class ApiFactory : WebApplicationFactory<Program>
     public const int MaxImagesPerRequest = 40;
     public const int MaxK = 50;
 
+    /// <summary>The API key every test client sends (X-Api-Key), configured as the server's only key.</summary>
+    public const string ApiKey = "test-key-0123456789abcdef";
+
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"sanreid-api-tests-{Guid.NewGuid():N}");
 
     private readonly IReadOnlyDictionary<string, string> _overrides;
 
-    public ApiFactory() : this(new Dictionary<string, string>())
+    public ApiFactory() : this(new Dictionary<string, string>(), waitUntilReady: true)
     {
     }
 
     /// <summary>A server with these configuration keys overriding the test defaults (e.g. a bad option).</summary>
-    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides) => new(overrides);
+    /// <param name="overrides">Configuration keys.</param>
+    /// <param name="waitUntilReady">Return only once /health/ready says 200 (false: right after the host started).</param>
+    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady = true) => new(overrides, waitUntilReady);
 
     // Not public: xunit class fixtures may have a single public constructor.
-    private ApiFactory(IReadOnlyDictionary<string, string> overrides)
+    private ApiFactory(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady)
     {
         _overrides = overrides;
         if (!File.Exists(RepoPaths.DefaultModel))
@@ -36,6 +41,31 @@ public class ApiFactory : WebApplicationFactory<Program>
         Directory.CreateDirectory(_dir);
         UseKestrel(0);
         StartServer();
+        if (waitUntilReady)
+            WaitUntilReady(TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>Polls /health/ready until 200 (the model and gallery load in the background after start-up).</summary>
+    public void WaitUntilReady(TimeSpan timeout)
+    {
+        using var client = CreateClient();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = client.GetAsync("/health/ready").GetAwaiter().GetResult();
+            if (response.IsSuccessStatusCode)
+                return;
+            if (clock.Elapsed > timeout)
+                throw new TimeoutException($"Server not ready after {timeout}: {response.Content.ReadAsStringAsync().GetAwaiter().GetResult()}");
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>Every client of this factory sends <see cref="ApiKey"/>; remove the header to act anonymously.</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
     }
 
     public string DatabasePath => Path.Combine(_dir, "gallery.db");
@@ -49,6 +79,11 @@ public class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("SanReid:Limits:MaxImagesPerRequest", MaxImagesPerRequest.ToString());
         builder.UseSetting("SanReid:Search:MaxK", MaxK.ToString());
         builder.UseSetting("SanReid:Search:DefaultK", "10");
+        builder.UseSetting("SanReid:Auth:ApiKeys:0", ApiKey);
+        builder.UseSetting("SanReid:RateLimit:PermitsPerSecond", "100000");
+        builder.UseSetting("SanReid:RateLimit:Burst", "100000");
+        builder.UseSetting("SanReid:Startup:WarmUpRuns", "1");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in _overrides)
             builder.UseSetting(key, value);
     }
