@@ -167,7 +167,7 @@ public static class CropDecoder
         Image<Rgb24> image;
         try
         {
-            image = Image.Load<Rgb24>(Config, buffer);
+            image = format == JpegFormat.Instance ? Image.Load<Rgb24>(Config, buffer) : LoadTrimmingTransparentBorder(buffer);
         }
         catch (UnknownImageFormatException e)
         {
@@ -190,6 +190,37 @@ public static class CropDecoder
             image.Dispose();
             throw;
         }
+    }
+
+    // A cut-out with an alpha channel (PNG, WebP, GIF) often comes padded with fully transparent pixels whose RGB is
+    // arbitrary. Those rows and columns are not part of the person: they are cut off before the resize, so the crop is
+    // the opaque region as a detector's RGB crop would be. Partly transparent pixels keep their RGB (alpha is dropped).
+    // An image with no opaque pixel at all is kept whole.
+    private static Image<Rgb24> LoadTrimmingTransparentBorder(Stream buffer)
+    {
+        using var rgba = Image.Load<Rgba32>(Config, buffer);
+        while (rgba.Frames.Count > 1)
+            rgba.Frames.RemoveFrame(rgba.Frames.Count - 1);
+        int top = int.MaxValue, bottom = -1, left = int.MaxValue, right = -1;
+        rgba.ProcessPixelRows(accessor =>
+        {
+            for (int y = 0; y < accessor.Height; y++)
+            {
+                var row = accessor.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++)
+                {
+                    if (row[x].A == 0)
+                        continue;
+                    top = Math.Min(top, y);
+                    bottom = y;
+                    left = Math.Min(left, x);
+                    right = Math.Max(right, x);
+                }
+            }
+        });
+        if (bottom >= 0 && (top > 0 || left > 0 || bottom < rgba.Height - 1 || right < rgba.Width - 1))
+            rgba.Mutate(x => x.Crop(new Rectangle(left, top, right - left + 1, bottom - top + 1)));
+        return rgba.CloneAs<Rgb24>();
     }
 
     private const string NotAnImageMessage = "The data is not a supported image (JPEG, PNG, WebP, BMP or GIF).";

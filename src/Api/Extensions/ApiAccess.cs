@@ -25,11 +25,14 @@ public static class ApiKeyMiddleware
 
     public static void UseApiKeys(this WebApplication app) => app.Use(async (context, next) =>
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<ApiAccess>() is not { } access)
+        var metadata = context.GetEndpoint()?.Metadata.GetOrderedMetadata<ApiAccess>();
+        if (metadata is not { Count: > 0 })
         {
             await next(context);
             return;
         }
+        // The group marks every endpoint Read; a mutation adds Write (metadata order between group and endpoint is not relied on).
+        var access = metadata.Any(a => a.Mutates) ? ApiAccess.Write : ApiAccess.Read;
         var options = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value;
         var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
         string? presented = context.Request.Headers[AuthOptions.HeaderName].FirstOrDefault();

@@ -22,19 +22,24 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     private readonly IReadOnlyDictionary<string, string> _overrides;
 
-    public ApiFactory() : this(new Dictionary<string, string>(), waitUntilReady: true)
+    public ApiFactory() : this(new Dictionary<string, string>(), waitUntilReady: true, withApiKey: true)
     {
     }
 
     /// <summary>A server with these configuration keys overriding the test defaults (e.g. a bad option).</summary>
     /// <param name="overrides">Configuration keys.</param>
     /// <param name="waitUntilReady">Return only once /health/ready says 200 (false: right after the host started).</param>
-    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady = true) => new(overrides, waitUntilReady);
+    /// <param name="withApiKey">Configure <see cref="ApiKey"/> as a server key (false: a server with no keys unless overrides add some).</param>
+    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady = true, bool withApiKey = true) =>
+        new(overrides, waitUntilReady, withApiKey);
 
     // Not public: xunit class fixtures may have a single public constructor.
-    private ApiFactory(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady)
+    private readonly bool _withApiKey;
+
+    private ApiFactory(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady, bool withApiKey)
     {
         _overrides = overrides;
+        _withApiKey = withApiKey;
         if (!File.Exists(RepoPaths.DefaultModel))
             throw new InvalidOperationException(
                 $"Model {RepoPaths.DefaultModel} is missing: run scripts/ensure-model.sh (scripts/test.sh does) first.");
@@ -79,7 +84,8 @@ public class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("SanReid:Limits:MaxImagesPerRequest", MaxImagesPerRequest.ToString());
         builder.UseSetting("SanReid:Search:MaxK", MaxK.ToString());
         builder.UseSetting("SanReid:Search:DefaultK", "10");
-        builder.UseSetting("SanReid:Auth:ApiKeys:0", ApiKey);
+        if (_withApiKey)
+            builder.UseSetting("SanReid:Auth:ApiKeys:0", ApiKey);
         builder.UseSetting("SanReid:RateLimit:PermitsPerSecond", "100000");
         builder.UseSetting("SanReid:RateLimit:Burst", "100000");
         builder.UseSetting("SanReid:Startup:WarmUpRuns", "1");
