@@ -193,11 +193,32 @@ public static class Extensions
         });
     }
 
+    private const string EndpointItem = "sanreid.endpoint";
+
     /// <summary>Exception handler, status-code pages (404/405 as ProblemDetails) and the early body-size check.</summary>
     public static void UseApiErrorHandling(this WebApplication app)
     {
+        // The exception handler clears the endpoint before it writes the problem; put it back afterwards, so the HTTP
+        // metrics label a rejected request with its route rather than with no endpoint.
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                if (context.GetEndpoint() is null && context.Items[EndpointItem] is Endpoint endpoint)
+                    context.SetEndpoint(endpoint);
+            }
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.Use((context, next) =>
+        {
+            context.Items[EndpointItem] = context.GetEndpoint();
+            return next(context);
+        });
         app.Use(async (context, next) =>
         {
             // Refuse a declared oversize body before reading it (Kestrel enforces the same limit on chunked bodies).

@@ -86,6 +86,8 @@ public class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("SanReid:Search:DefaultK", "10");
         if (_withApiKey)
             builder.UseSetting("SanReid:Auth:ApiKeys:0", ApiKey);
+        // WebApplicationFactory runs in Development, whose appsettings allow anonymous writes; the tests do not.
+        builder.UseSetting("SanReid:Auth:AllowAnonymousWrites", "false");
         builder.UseSetting("SanReid:RateLimit:PermitsPerSecond", "100000");
         builder.UseSetting("SanReid:RateLimit:Burst", "100000");
         builder.UseSetting("SanReid:Startup:WarmUpRuns", "1");
