@@ -44,7 +44,9 @@ public class ApiFactory : WebApplicationFactory<Program>
             throw new InvalidOperationException(
                 $"Model {RepoPaths.DefaultModel} is missing: run scripts/ensure-model.sh (scripts/test.sh does) first.");
         Directory.CreateDirectory(_dir);
-        UseKestrel(0);
+        // Port 0 through the server URLs rather than UseKestrel(0): the factory's own port set-up races with a host that
+        // starts quickly (start-up no longer waits for the model) and throws "Addresses cannot be modified".
+        UseKestrel();
         StartServer();
         if (waitUntilReady)
             WaitUntilReady(TimeSpan.FromSeconds(120));
@@ -77,6 +79,7 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
         builder.UseSetting("SanReid:Model:Path", RepoPaths.DefaultModel);
         builder.UseSetting("SanReid:Model:ExecutionProvider", "auto");
         builder.UseSetting("SanReid:Gallery:DatabasePath", DatabasePath);
