@@ -9,6 +9,7 @@ using SanReid.LoadBench;
 //   batching: --seconds-per-level 8; search throughput and p50/p99 at 1, 4, 16, 32 concurrent clients with
 //            SanReid:Batching:Enabled true vs false, and their ratio.
 // Usage: dotnet run --project bench/LoadBench -c Release -- [--mode load|batching] [--seconds N] [--connections C] [--seconds-per-level S]
+//        [--batched-settings "--Key=Value ..."]
 var opts = new Dictionary<string, string>();
 for (int i = 0; i + 1 < args.Length; i += 2)
     opts[args[i].TrimStart('-')] = args[i + 1];
@@ -113,22 +114,45 @@ async Task<int> Load(int seconds, int connections)
 async Task<int> Batching(int secondsPerLevel)
 {
     int[] levels = [1, 4, 16, 32];
-    var results = new Dictionary<(bool, int), (double Rps, double P50, double P99)>();
-    foreach (bool batched in new[] { true, false })
+    // Both servers stay up (an idle one uses no CPU); each level alternates batched / unbatched rounds so that a
+    // change in machine load hits both modes alike.
+    // --batched-settings adds settings to the batched server (e.g. "--SanReid:Batching:MaxWaitMilliseconds=0", or
+    // "--SanReid:Batching:Enabled=false" for an A/A control run of the bench itself).
+    string[] extra = opts.TryGetValue("batched-settings", out var e) ? e.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
+    using var on = new ChildApi(root, configuration, ["--SanReid:Batching:Enabled=true", .. extra]);
+    using var off = new ChildApi(root, configuration, ["--SanReid:Batching:Enabled=false"]);
+    foreach (var api in new[] { on, off })
     {
-        using var api = new ChildApi(root, configuration, [$"--SanReid:Batching:Enabled={batched}"]);
         await api.WaitReady();
         for (int i = 0; i < 20; i++)
             await Add(api.Http, images[i % images.Count], $"seed-{i}");
-        foreach (int clients in levels)
-        {
+    }
+    const int rounds = 3;
+    var results = new Dictionary<(bool, int), (double Rps, double P50, double P99)>();
+    foreach (int clients in levels)
+    {
+        var samples = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
+        var seconds = new Dictionary<bool, double> { [true] = 0, [false] = 0 };
+        foreach (var api in new[] { on, off })
             await Run(api.Http, clients, TimeSpan.FromSeconds(1)); // warm-up, not counted
-            results[(batched, clients)] = await Run(api.Http, clients, TimeSpan.FromSeconds(secondsPerLevel));
-            Console.WriteLine($"batching {(batched ? "on " : "off")} clients {clients,2}: {results[(batched, clients)].Rps:F1} req/s");
+        for (int r = 0; r < rounds; r++)
+        {
+            foreach (bool batched in new[] { true, false })
+            {
+                var clock = Stopwatch.StartNew();
+                samples[batched].AddRange(await Latencies((batched ? on : off).Http, clients, TimeSpan.FromSeconds((double)secondsPerLevel / rounds)));
+                seconds[batched] += clock.Elapsed.TotalSeconds;
+            }
         }
+        foreach (bool batched in new[] { true, false })
+        {
+            var sorted = samples[batched].Order().ToArray();
+            results[(batched, clients)] = (sorted.Length / seconds[batched], Pct(sorted, 50), Pct(sorted, 99));
+        }
+        Console.WriteLine($"clients {clients,2}: batched {results[(true, clients)].Rps:F1} req/s, unbatched {results[(false, clients)].Rps:F1} req/s");
     }
     Console.WriteLine();
-    Console.WriteLine("POST /api/v1/search (one crop, k 10, gallery of 20), loopback, server = child process");
+    Console.WriteLine($"POST /api/v1/search (one crop, k 10, gallery of 20), loopback, servers = child processes; {secondsPerLevel} s per mode and level in {rounds} alternating rounds");
     Console.WriteLine($"{"clients",7} | {"batched req/s",13} | {"p50 ms",7} | {"p99 ms",7} | {"unbatched req/s",15} | {"p50 ms",7} | {"p99 ms",7} | {"ratio",5}");
     Console.WriteLine(new string('-', 90));
     foreach (int c in levels)
@@ -142,6 +166,13 @@ async Task<int> Batching(int secondsPerLevel)
 }
 
 async Task<(double Rps, double P50, double P99)> Run(HttpClient http, int clients, TimeSpan duration)
+{
+    var clock = Stopwatch.StartNew();
+    var sorted = (await Latencies(http, clients, duration)).Order().ToArray();
+    return (sorted.Length / clock.Elapsed.TotalSeconds, Pct(sorted, 50), Pct(sorted, 99));
+}
+
+async Task<List<double>> Latencies(HttpClient http, int clients, TimeSpan duration)
 {
     var latencies = new ConcurrentBag<double>();
     var clock = Stopwatch.StartNew();
@@ -159,8 +190,7 @@ async Task<(double Rps, double P50, double P99)> Run(HttpClient http, int client
             latencies.Add(t.Elapsed.TotalMilliseconds);
         }
     })));
-    var sorted = latencies.Order().ToArray();
-    return (sorted.Length / clock.Elapsed.TotalSeconds, Pct(sorted, 50), Pct(sorted, 99));
+    return latencies.ToList();
 }
 
 static async Task<long> Add(HttpClient http, byte[] image, string ext)

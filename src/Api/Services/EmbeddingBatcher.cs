@@ -8,12 +8,14 @@ namespace SanReid.Api.Services;
 
 /// <summary>
 /// Dynamic micro-batching in front of <see cref="OnnxEmbedder"/>. Each request queues its crops (a bounded
-/// <see cref="Channel{T}"/>); one worker takes the first queued request, keeps taking requests until
-/// <see cref="BatchingOptions.MaxBatchSize"/> crops are gathered or <see cref="BatchingOptions.MaxWaitMilliseconds"/>
-/// have passed since it took the first, runs them as one ONNX Runtime run and hands each request its own rows, in
-/// order. The graph is in eval mode (BatchNorm uses running statistics), so an embedding does not depend on what else
+/// <see cref="Channel{T}"/>) and then tries to become the leader (one at a time). The leader takes the first queued
+/// request, keeps taking requests until <see cref="BatchingOptions.MaxBatchSize"/> crops are gathered or
+/// <see cref="BatchingOptions.MaxWaitMilliseconds"/> have passed, runs them as one ONNX Runtime run on its own thread
+/// and hands each request its own rows, in order. The others wait for their rows. A leader runs one batch; if more
+/// requests are queued it passes the leadership to a thread-pool work item, so its own response is not held up. A
+/// lone request thus runs on its own thread with no hand-off (no extra latency beyond the wait). The graph is in eval mode (BatchNorm uses running statistics), so an embedding does not depend on what else
 /// is in its run. With <see cref="BatchingOptions.Enabled"/> false every request runs on its own thread.
-/// Singleton; Dispose stops the worker (queued requests fail with <see cref="ObjectDisposedException"/>).
+/// Singleton; Dispose fails the requests still queued with <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class EmbeddingBatcher : IDisposable
 {
@@ -22,8 +24,7 @@ public sealed class EmbeddingBatcher : IDisposable
     private readonly BatchingOptions _options;
     private readonly ApiMetrics _metrics;
     private readonly Channel<Job> _queue;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task? _worker;
+    private int _leading; // 1 while some thread collects and runs a batch
 
     public EmbeddingBatcher(OnnxEmbedder embedder, IOptions<BatchingOptions> options, ApiMetrics metrics)
     {
@@ -32,11 +33,9 @@ public sealed class EmbeddingBatcher : IDisposable
         _metrics = metrics;
         _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(_options.QueueCapacity)
         {
-            SingleReader = true,
+            SingleReader = false, // successive leaders read; a timed-out WaitToReadAsync may stay pending
             FullMode = BoundedChannelFullMode.Wait,
         });
-        if (_options.Enabled)
-            _worker = Task.Run(WorkAsync);
     }
 
     /// <summary>The model the batches run on.</summary>
@@ -62,6 +61,8 @@ public sealed class EmbeddingBatcher : IDisposable
             return Run(crops);
         var job = new Job(crops, new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());
         await _queue.Writer.WriteAsync(job, cancellationToken);
+        if (TryRunOneBatch() && _queue.Reader.TryPeek(out _))
+            ThreadPool.UnsafeQueueUserWorkItem(_ => RunPending(), null);
         return await job.Done.Task;
     }
 
@@ -75,55 +76,62 @@ public sealed class EmbeddingBatcher : IDisposable
         return result;
     }
 
-    private async Task WorkAsync()
+    // Leads batches until the queue is empty (a thread-pool work item started by a leader that left requests queued).
+    private void RunPending()
     {
-        var reader = _queue.Reader;
-        var maxWait = TimeSpan.FromMilliseconds(_options.MaxWaitMilliseconds);
-        var jobs = new List<Job>();
+        while (_queue.Reader.TryPeek(out _) && TryRunOneBatch())
+        {
+        }
+    }
+
+    // If no other thread leads: collect one batch, run it, stop leading. False when another thread leads (it, or the
+    // work item it starts, will run what is queued: a leader checks the queue after it stops leading).
+    private bool TryRunOneBatch()
+    {
+        if (Interlocked.CompareExchange(ref _leading, 1, 0) != 0)
+            return false;
         try
         {
-            while (await reader.WaitToReadAsync(_stop.Token))
-            {
-                if (!reader.TryRead(out var first))
-                    continue;
-                jobs.Clear();
-                jobs.Add(first);
-                int count = first.Crops.Count;
-                long deadline = Stopwatch.GetTimestamp() + (long)(maxWait.TotalSeconds * Stopwatch.Frequency);
-                while (count < _options.MaxBatchSize)
-                {
-                    if (reader.TryPeek(out var next))
-                    {
-                        if (count + next.Crops.Count > _options.MaxBatchSize)
-                            break; // leave it for the next run rather than exceed the batch size
-                        reader.TryRead(out _);
-                        jobs.Add(next);
-                        count += next.Crops.Count;
-                        continue;
-                    }
-                    var remaining = TimeSpan.FromSeconds((double)(deadline - Stopwatch.GetTimestamp()) / Stopwatch.Frequency);
-                    if (remaining <= TimeSpan.Zero)
-                        break;
-                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                    wait.CancelAfter(remaining);
-                    try
-                    {
-                        if (!await reader.WaitToReadAsync(wait.Token))
-                            break;
-                    }
-                    catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
-                    {
-                        break; // waited long enough
-                    }
-                }
-                RunJobs(jobs, count);
-            }
+            var jobs = Collect();
+            if (jobs.Count > 0)
+                RunJobs(jobs, jobs.Sum(j => j.Crops.Count));
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        finally
         {
+            Volatile.Write(ref _leading, 0);
         }
-        while (reader.TryRead(out var left))
-            left.Done.TrySetException(new ObjectDisposedException(nameof(EmbeddingBatcher)));
+        return true;
+    }
+
+    private List<Job> Collect()
+    {
+        var reader = _queue.Reader;
+        var jobs = new List<Job>();
+        if (!reader.TryRead(out var first))
+            return jobs;
+        jobs.Add(first);
+        int count = first.Crops.Count;
+        long deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxWaitMilliseconds / 1000.0 * Stopwatch.Frequency);
+        while (count < _options.MaxBatchSize)
+        {
+            if (reader.TryPeek(out var next))
+            {
+                if (count + next.Crops.Count > _options.MaxBatchSize)
+                    break; // leave it for the next batch rather than exceed the batch size
+                reader.TryRead(out _);
+                jobs.Add(next);
+                count += next.Crops.Count;
+                continue;
+            }
+            long remaining = deadline - Stopwatch.GetTimestamp();
+            if (remaining <= 0)
+                break;
+            // Wait for the next request, but no longer than the deadline.
+            var more = reader.WaitToReadAsync().AsTask();
+            if (!more.Wait(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency)) || !more.Result)
+                break;
+        }
+        return jobs;
     }
 
     private void RunJobs(List<Job> jobs, int count)
@@ -152,8 +160,7 @@ public sealed class EmbeddingBatcher : IDisposable
     public void Dispose()
     {
         _queue.Writer.TryComplete();
-        _stop.Cancel();
-        try { _worker?.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
-        _stop.Dispose();
+        while (_queue.Reader.TryRead(out var left))
+            left.Done.TrySetException(new ObjectDisposedException(nameof(EmbeddingBatcher)));
     }
 }
