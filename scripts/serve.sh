@@ -13,5 +13,9 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 # SanReid__Auth__ApiKeys__0 (or KeySha256) and leaves this false (see src/Api/README.md, "API keys").
 export SanReid__Auth__AllowAnonymousWrites="${SanReid__Auth__AllowAnonymousWrites:-true}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://0.0.0.0:8080}"
-echo "serve: listening on $ASPNETCORE_URLS (Swagger UI at /swagger, metrics at /metrics); anonymous gallery writes: $SanReid__Auth__AllowAnonymousWrites"
+if [[ " $* " == *" --urls "* || " $* " == *" --urls="* ]]; then
+  echo "serve: listening where --urls says (Swagger UI at /swagger, metrics at /metrics); anonymous gallery writes: $SanReid__Auth__AllowAnonymousWrites"
+else
+  echo "serve: listening on $ASPNETCORE_URLS (Swagger UI at /swagger, metrics at /metrics); anonymous gallery writes: $SanReid__Auth__AllowAnonymousWrites"
+fi
 exec dotnet run --project src/Api -c Release --no-build --no-launch-profile -- "$@"

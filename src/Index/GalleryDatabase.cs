@@ -30,7 +30,7 @@ internal sealed class GalleryDatabase
     /// <summary>Creates or opens the file, its tables and meta; refuses a file made for another dimension.</summary>
     /// <exception cref="ArgumentException">The database holds embeddings of another dimension.</exception>
     /// <exception cref="InvalidDataException">The file is not a SQLite database (or not a gallery).</exception>
-    public static GalleryDatabase Open(string path, int dimension, string factory)
+    public static GalleryDatabase Open(string path, int dimension, string factory, string? embeddingModel = null)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
@@ -44,7 +44,7 @@ internal sealed class GalleryDatabase
         var database = new GalleryDatabase(fullPath, builder.ToString());
         try
         {
-            database.Initialise(dimension, factory);
+            database.Initialise(dimension, factory, embeddingModel);
         }
         catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
         {
@@ -335,7 +335,7 @@ internal sealed class GalleryDatabase
         return connection;
     }
 
-    private void Initialise(int dimension, string factory)
+    private void Initialise(int dimension, string factory, string? embeddingModel)
     {
         using var connection = OpenConnection();
         using (var wal = connection.CreateCommand())
@@ -377,6 +377,23 @@ internal sealed class GalleryDatabase
             throw new ArgumentException(
                 $"Gallery database '{Path}' holds {stored}-dimensional embeddings; it was opened with Dimension = {dimension}. " +
                 "Use the model that filled it, or another database file.", nameof(dimension));
+        }
+
+        if (embeddingModel is not null)
+        {
+            if (meta.TryGetValue("embedding_model", out string? storedModel) && storedModel != embeddingModel)
+            {
+                using var count = connection.CreateCommand();
+                count.Transaction = transaction;
+                count.CommandText = "SELECT COUNT(*) FROM items";
+                long items = (long)count.ExecuteScalar()!;
+                if (items > 0)
+                {
+                    throw new GalleryModelMismatchException(Path, storedModel, embeddingModel, items);
+                }
+            }
+
+            WriteMeta(connection, transaction, "embedding_model", embeddingModel);
         }
 
         WriteMeta(connection, transaction, "schema_version", SchemaVersion);

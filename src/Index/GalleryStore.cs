@@ -11,6 +11,24 @@ public sealed record GalleryStoreOptions
     public required int Dimension { get; init; }
     /// <summary>FAISS factory string, inner product metric: "Flat", "IVF{n},Flat", "HNSW{m}", "IVF{n},PQ{m}".</summary>
     public string IndexFactory { get; init; } = "Flat";
+    /// <summary>
+    /// Identifies the model whose embeddings the gallery holds (e.g. the ONNX file's name and SHA-256). Scores between
+    /// two models' embeddings mean nothing, so a non-empty database filled by another model is refused
+    /// (<see cref="GalleryModelMismatchException"/>). Null: not checked and not recorded.
+    /// </summary>
+    public string? EmbeddingModel { get; init; }
+}
+
+/// <summary>The gallery database holds embeddings of another model than the one it was opened with.</summary>
+public sealed class GalleryModelMismatchException(string databasePath, string storedModel, string requestedModel, long items)
+    : Exception($"Gallery database '{databasePath}' holds {items} embedding(s) of model '{storedModel}', not of '{requestedModel}'. " +
+                "Embeddings of different models are not comparable: use another database file for this model, " +
+                "or the model that filled it.")
+{
+    /// <summary>The model recorded in the database.</summary>
+    public string StoredModel { get; } = storedModel;
+    /// <summary>The model the store was opened with.</summary>
+    public string RequestedModel { get; } = requestedModel;
 }
 
 /// <summary>
@@ -79,6 +97,7 @@ public sealed class GalleryStore : IDisposable
     /// <exception cref="ArgumentException">Empty path, non-positive dimension, a factory string FAISS refuses, or a
     /// database holding embeddings of another dimension.</exception>
     /// <exception cref="InvalidDataException">The file is not a SQLite gallery database.</exception>
+    /// <exception cref="GalleryModelMismatchException">The database holds embeddings of another <see cref="GalleryStoreOptions.EmbeddingModel"/>.</exception>
     public static GalleryStore Open(GalleryStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -97,7 +116,7 @@ public sealed class GalleryStore : IDisposable
             throw new ArgumentException($"FAISS refused the index factory '{options.IndexFactory}': {e.Message}", nameof(options), e);
         }
 
-        GalleryDatabase database = GalleryDatabase.Open(options.DatabasePath, options.Dimension, options.IndexFactory);
+        GalleryDatabase database = GalleryDatabase.Open(options.DatabasePath, options.Dimension, options.IndexFactory, options.EmbeddingModel);
         try
         {
             return new GalleryStore(options, database, trainingPoints);

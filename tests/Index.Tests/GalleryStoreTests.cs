@@ -376,6 +376,49 @@ public sealed class GalleryStoreTests : IDisposable
         Assert.Equal(310, store.Count);
     }
 
+    [Fact]
+    public void ReopeningAFilledGalleryWithAnotherModelIsRefusedAndKeepsItsItems()
+    {
+        string path = temp.File("models.db");
+        using (GalleryStore store = OpenWithModel(path, "model-a sha256:aaaa"))
+        {
+            AddRandom(store, 5, seed: 11);
+        }
+
+        var error = Assert.Throws<GalleryModelMismatchException>(() => OpenWithModel(path, "model-b sha256:bbbb"));
+
+        Assert.Contains("model-a sha256:aaaa", error.Message);
+        Assert.Contains("model-b sha256:bbbb", error.Message);
+        using GalleryStore reopened = OpenWithModel(path, "model-a sha256:aaaa");
+        Assert.Equal(5, reopened.Count);
+    }
+
+    [Fact]
+    public void AnEmptyGalleryAdoptsANewModel()
+    {
+        string path = temp.File("empty-models.db");
+        using (GalleryStore store = OpenWithModel(path, "model-a"))
+        {
+            long id = AddRandom(store, 1, seed: 12).Ids[0];
+            Assert.True(store.Delete(id));
+        }
+
+        using (OpenWithModel(path, "model-b"))
+        {
+        }
+
+        Assert.Throws<GalleryModelMismatchException>(() =>
+        {
+            using GalleryStore store = OpenWithModel(path, "model-b");
+            AddRandom(store, 1, seed: 13);
+            store.Dispose();
+            OpenWithModel(path, "model-a").Dispose();
+        });
+    }
+
+    private static GalleryStore OpenWithModel(string path, string model) =>
+        GalleryStore.Open(new GalleryStoreOptions { DatabasePath = path, Dimension = D, EmbeddingModel = model });
+
     private GalleryStore Open(string factory = "Flat", string? path = null) =>
         GalleryStore.Open(new GalleryStoreOptions { DatabasePath = path ?? temp.File("gallery.db"), Dimension = D, IndexFactory = factory });
 

@@ -33,7 +33,7 @@ internal static class ExportCommand
             command.Options.Add(option);
         }
 
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             var kind = BackboneNames.Parse(parseResult.GetValue(backbone)!);
             var weightsFile = parseResult.GetValue(weights);
@@ -49,10 +49,7 @@ internal static class ExportCommand
             string neck;
             if (weightsFile is not null)
             {
-                encoder = new SaEncoder(kind);
-                var state = StateDictFiles.Read(weightsFile.FullName);
-                StateDictFiles.LoadEncoder(encoder, state, weightsFile.FullName);
-                foreach (var t in state.Values) t.Dispose();
+                encoder = Loaded(new SaEncoder(kind), weightsFile.FullName, StateDictFiles.LoadEncoder);
                 source = weightsFile.FullName;
                 neck = "from the weights file";
             }
@@ -60,10 +57,7 @@ internal static class ExportCommand
             {
                 long s = parseResult.GetValue(seed);
                 manual_seed(s);
-                encoder = new SaEncoder(kind);
-                var state = StateDictFiles.Read(imageNetFile!.FullName);
-                StateDictFiles.LoadBackbone(encoder, state, imageNetFile.FullName);
-                foreach (var t in state.Values) t.Dispose();
+                encoder = Loaded(new SaEncoder(kind), imageNetFile!.FullName, StateDictFiles.LoadBackbone);
                 source = $"{imageNetFile.FullName} (ImageNet backbone)";
                 neck = $"random, torch seed {s} (Linear N(0, 0.01), zero bias; BatchNorm1d weight 1, bias 0, running mean 0, var 1)";
             }
@@ -92,8 +86,32 @@ internal static class ExportCommand
             }
 
             return 0;
-        });
+        }));
         return command;
+    }
+
+    // Reads path and copies it into encoder; disposes the encoder when the file does not fit.
+    private static SaEncoder Loaded(SaEncoder encoder, string path, Action<SaEncoder, IReadOnlyDictionary<string, Tensor>, string> load)
+    {
+        Dictionary<string, Tensor>? state = null;
+        try
+        {
+            state = StateDictFiles.Read(path);
+            load(encoder, state, path);
+            return encoder;
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var t in state?.Values ?? Enumerable.Empty<Tensor>())
+            {
+                t.Dispose();
+            }
+        }
     }
 
     /// <summary>One-line architecture text of the model card.</summary>

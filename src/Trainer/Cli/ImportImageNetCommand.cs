@@ -25,7 +25,7 @@ internal static class ImportImageNetCommand
         command.Options.Add(output);
         command.Options.Add(onnx);
         command.Options.Add(seed);
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             var onnxPath = PackagedImageNetModel.ResolveResNet18(parseResult.GetValue(onnx)?.FullName);
             var outPath = parseResult.GetValue(output)!.FullName;
@@ -34,7 +34,7 @@ internal static class ImportImageNetCommand
             Console.WriteLine($"Imported {onnxPath}");
             Console.WriteLine($"Saved SA-Enc {encoder.Backbone.Name()} ({encoder.state_dict().Count} tensors, neck seed {parseResult.GetValue(seed)}) to {outPath}");
             return 0;
-        });
+        }));
         return command;
     }
 }
