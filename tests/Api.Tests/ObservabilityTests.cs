@@ -52,17 +52,41 @@ public class ObservabilityTests(ApiFactory factory) : IClassFixture<ApiFactory>
     [Fact]
     public async Task RequestIdIsEchoedAndNamedInProblems()
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/gallery/987654321");
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/gallery?limit=0");
         request.Headers.Add("X-Request-Id", "cam7-det-000123");
 
         var response = await _client.SendAsync(request);
-        var body = await AssertProblem(response, HttpStatusCode.NotFound, "not_found");
+        var body = await AssertProblem(response, HttpStatusCode.BadRequest, "invalid_paging");
 
         Assert.Equal("cam7-det-000123", response.Headers.GetValues("X-Request-Id").Single());
         Assert.Equal("cam7-det-000123", body.GetProperty("request_id").GetString());
+        // The server's log line for this rejection carries the request id in its scope.
+        Assert.Contains(factory.Logs.Lines, l => l.Message.Contains("invalid_paging") && l.Scope.GetValueOrDefault("RequestId") == "cam7-det-000123");
         // A request without one gets a server id.
         var plain = await _client.GetAsync("/health/live");
         Assert.False(string.IsNullOrWhiteSpace(plain.Headers.GetValues("X-Request-Id").Single()));
+    }
+}
+
+/// <summary>Logs name uploads and errors but never contain image bytes.</summary>
+public class LogContentTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task LogsNeverContainImageBytes()
+    {
+        var client = factory.CreateClient();
+        // Not an image, but text a log of the body would show verbatim.
+        var marker = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("IMAGE-BYTES-MARKER-", 50)));
+
+        var rejected = await client.PostAsync("/api/v1/gallery", Form(new Upload("images", "marker.jpg", marker)));
+        var accepted = await client.PostAsync("/api/v1/embeddings", Form(new Upload("images", "ok.jpg", GeneratedJpeg(81))));
+
+        await AssertProblem(rejected, HttpStatusCode.BadRequest, "not_an_image");
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Contains(factory.Logs.Lines, l => l.Message.Contains("marker.jpg")); // the rejection is logged, by file name
+        Assert.DoesNotContain(factory.Logs.Lines, l => l.Message.Contains("IMAGE-BYTES-MARKER"));
+        var jpegStart = Convert.ToBase64String(GeneratedJpeg(81)[..48]);
+        Assert.DoesNotContain(factory.Logs.Lines, l => l.Message.Contains(jpegStart));
     }
 }
 

@@ -156,7 +156,12 @@ public static class Extensions
             string? incoming = context.Request.Headers["X-Request-Id"].FirstOrDefault();
             if (incoming is { Length: > 0 and <= 64 } && incoming.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
                 context.TraceIdentifier = incoming;
-            context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+            // At send time: the exception handler clears headers set earlier.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+                return Task.CompletedTask;
+            });
             using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = context.TraceIdentifier });
             try
             {

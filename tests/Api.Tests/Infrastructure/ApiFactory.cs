@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace SanReid.Api.Tests.Infrastructure;
 
@@ -77,6 +78,9 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     public string DatabasePath => Path.Combine(_dir, "gallery.db");
 
+    /// <summary>Every log line of this server (all levels of SanReid categories, Warning and up of the rest).</summary>
+    public LogCapture Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
@@ -95,6 +99,8 @@ public class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("SanReid:RateLimit:Burst", "100000");
         builder.UseSetting("SanReid:Startup:WarmUpRuns", "1");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:SanReid", "Information");
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         foreach (var (key, value) in _overrides)
             builder.UseSetting(key, value);
     }
