@@ -46,7 +46,10 @@ public sealed record RgbCrop(int Height, int Width, byte[] Pixels);
 /// and its width x height checked against <see cref="CropDecoderOptions.MaxPixels"/>; only then are pixels decoded.</para>
 /// <para>Colour: every colour model (grey, grey+alpha, RGBA, CMYK/YCCK JPEG, 16-bit PNG, palette) is converted to 8-bit
 /// RGB by ImageSharp's pixel conversion. <b>Alpha is ignored</b>: the stored colour of each pixel is kept and its opacity
-/// dropped, as PIL's <c>Image.convert("RGB")</c> does in the torchvision pipelines re-ID models are trained with.
+/// dropped, as PIL's <c>Image.convert("RGB")</c> does in the torchvision pipelines re-ID models are trained with, with
+/// one exception: rows and columns at the border of a PNG / WebP / GIF that are <b>fully transparent</b> (alpha 0) are
+/// cut off first, so a cut-out padded with transparency gives the same crop as the opaque region alone (an image with
+/// no opaque pixel is kept whole).
 /// 16-bit channels are scaled to 8 bits (value * 255 / 65535, rounded).</para>
 /// <para>Geometry: EXIF orientation is applied (the output is upright), animated GIF/WebP keep their first frame only.
 /// The resize stretches to exactly Height x Width: a crop's aspect ratio is <b>not</b> preserved, as in re-ID training
