@@ -48,10 +48,10 @@ internal static class BenchProgram
             factory.UseKestrel();
             factory.StartServer();
             using var http = factory.CreateClient();
+            http.Timeout = TimeSpan.FromMinutes(5);
             // The model and gallery load in the background after start-up: wait for /health/ready.
             while (!(await http.GetAsync("/health/ready")).IsSuccessStatusCode)
                 await Task.Delay(100);
-            http.Timeout = TimeSpan.FromMinutes(5);
             Console.WriteLine($"server: {http.BaseAddress}");
 
             var results = new List<(string Path, int Batch, double PerSecond)>();
