@@ -114,12 +114,24 @@ public static class Extensions
 
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("model_and_gallery", tags: [HealthApi.ReadyTag]);
         services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen(o => o.SwaggerDoc("v1", new OpenApiInfo
+        services.AddSwaggerGen(o =>
         {
-            Title = "SanReid",
-            Version = "v1",
-            Description = "Person re-identification: embed person crops (SA-Enc, ONNX Runtime) and search a gallery (FAISS + SQLite).",
-        }));
+            o.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "SanReid",
+                Version = "v1",
+                Description = "Person re-identification: embed person crops (SA-Enc, ONNX Runtime) and search a gallery (FAISS + SQLite).",
+            });
+            // Swagger UI's "Authorize" button sends the key on every call.
+            o.AddSecurityDefinition("ApiKey", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = AuthOptions.HeaderName,
+                Description = "API key; required for gallery POST / DELETE (and for reads when SanReid:Auth:RequireKeyForReads).",
+            });
+            o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
+        });
     }
 
     // One token bucket per API key (valid keys only) or, without one, per client address; /api/v1 endpoints only.
