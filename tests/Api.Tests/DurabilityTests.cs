@@ -85,9 +85,10 @@ public sealed class DurabilityTests : IDisposable
             Assert.Equal($"{ext}.jpg", item.GetProperty("file_name").GetString());
         }
 
-        // The store keeps no FAISS index file (it is rebuilt from SQLite at every open): only the SQLite files exist.
+        // The store keeps no FAISS index file (it is rebuilt from SQLite at every open): only the SQLite files and the
+        // store's ownership lock file exist.
         Assert.All(Directory.GetFiles(_dir).Select(Path.GetFileName),
-            f => Assert.Contains(f, new[] { "gallery.db", "gallery.db-wal", "gallery.db-shm" }));
+            f => Assert.Contains(f, new[] { "gallery.db", "gallery.db-wal", "gallery.db-shm", "gallery.db.lock" }));
 
         // Every visible item is searchable: its own image finds it first (FAISS rebuilt from SQLite holds them all).
         foreach (var item in listed)

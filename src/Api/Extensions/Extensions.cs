@@ -70,14 +70,23 @@ public static class Extensions
             var env = sp.GetRequiredService<IHostEnvironment>();
             var path = ContentPaths.Resolve(options.DatabasePath, env.ContentRootPath);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var embedder = sp.GetRequiredService<OnnxEmbedder>();
             var store = GalleryStore.Open(new GalleryStoreOptions
             {
                 DatabasePath = path,
-                Dimension = sp.GetRequiredService<OnnxEmbedder>().Dimension,
+                Dimension = embedder.Dimension,
                 IndexFactory = options.IndexFactory,
+                // Refuses a gallery filled by another model: scores across two models' embeddings mean nothing.
+                EmbeddingModel = ModelFingerprint.Compute(embedder.ModelPath),
             });
-            sp.GetRequiredService<ILogger<GalleryStore>>().LogInformation(
-                "Gallery {Path} ({Factory}): {Count} items", path, options.IndexFactory, store.Count);
+            var log = sp.GetRequiredService<ILogger<GalleryStore>>();
+            log.LogInformation("Gallery {Path}: {Count} items, index {ActiveFactory} (configured {Factory})",
+                path, store.Count, store.ActiveIndexFactory, options.IndexFactory);
+            if (store.LastIndexError is not null)
+            {
+                log.LogWarning("Gallery {Path}: the configured index could not be built, searching exactly: {Error}", path, store.LastIndexError);
+            }
+
             return store;
         });
         services.AddSingleton<ImageUploads>();
