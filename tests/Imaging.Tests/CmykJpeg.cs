@@ -26,7 +26,7 @@ internal static class CmykJpeg
                       0x10, 1, .. new byte[15], 0x00]);
         Marker(0xDA, [4, 1, 0x00, 2, 0x00, 3, 0x00, 4, 0x00, 0, 63, 0]); // SOS: all four components
 
-        var bits = new JpegBitWriter();
+        var bits = new BitWriter();
         foreach (var v in new[] { c, m, y, k })
         {
             int dc = 8 * (v - 128); // DC of an 8x8 flat block of value v after the level shift, quantiser 1
@@ -39,5 +39,35 @@ internal static class CmykJpeg
         o.AddRange(bits.Finish());
         o.AddRange([0xFF, 0xD9]); // EOI
         return o.ToArray();
+    }
+
+    /// <summary>JPEG entropy-coded bits, MSB first, 0x00 stuffed after 0xFF, the end padded with ones (also used by ProgressiveJpeg).</summary>
+    internal sealed class BitWriter
+    {
+        private readonly List<byte> _bytes = [];
+        private int _acc, _count;
+
+        public void Write(int value, int length)
+        {
+            for (int i = length - 1; i >= 0; i--)
+            {
+                _acc = (_acc << 1) | ((value >> i) & 1);
+                if (++_count == 8) Flush();
+            }
+        }
+
+        public List<byte> Finish()
+        {
+            while (_count != 0) Write(1, 1); // pad with ones
+            return _bytes;
+        }
+
+        private void Flush()
+        {
+            _bytes.Add((byte)_acc);
+            if (_acc == 0xFF) _bytes.Add(0x00); // byte stuffing
+            _acc = 0;
+            _count = 0;
+        }
     }
 }

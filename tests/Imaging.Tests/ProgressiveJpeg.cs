@@ -26,7 +26,7 @@ internal static class ProgressiveJpeg
 
         int blocks = (width + 7) / 8 * ((height + 7) / 8);
         Marker(0xDA, [1, 1, 0x00, 0, 0, 0x00]); // DC first scan
-        var dc = new JpegBitWriter();
+        var dc = new CmykJpeg.BitWriter();
         for (int i = 0; i < blocks; i++)
             dc.Write(0, 1); // DC difference category 0
         o.AddRange(dc.Finish());
@@ -34,7 +34,7 @@ internal static class ProgressiveJpeg
         for (int scan = 0; scan < acScans; scan++)
         {
             Marker(0xDA, [1, 1, 0x00, 1, 63, 0x00]); // AC first scan, bands 1..63
-            var ac = new JpegBitWriter();
+            var ac = new CmykJpeg.BitWriter();
             for (int left = blocks; left > 0;)
             {
                 int run = Math.Min(left, 32767);
