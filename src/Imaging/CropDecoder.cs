@@ -39,9 +39,12 @@ public sealed record CropDecoderOptions
     /// <exception cref="ArgumentOutOfRangeException">Below 1.</exception>
     public int MaxSide { get; init => field = InRange(value, 1, int.MaxValue); } = 16384;
 
-    /// <summary>Largest accepted encoded size in bytes. Default 32 MiB; 1..<see cref="Array.MaxLength"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Outside 1..<see cref="Array.MaxLength"/>.</exception>
-    public long MaxBytes { get; init => field = InRange(value, 1, Array.MaxLength); } = 32L * 1024 * 1024;
+    /// <summary>
+    /// Largest accepted encoded size in bytes. Default 32 MiB; at least 1. The bytes are buffered in one array, so a value
+    /// above <see cref="Array.MaxLength"/> (about 2 GiB) acts as <see cref="Array.MaxLength"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below 1.</exception>
+    public long MaxBytes { get; init => field = InRange(value, 1, long.MaxValue); } = 32L * 1024 * 1024;
 
     /// <summary>
     /// Most scans (start-of-scan markers) accepted in a JPEG. Default 256; at least 1. Each scan of a progressive JPEG is a
@@ -315,6 +318,7 @@ public static class CropDecoder
 
     private static byte[] ReadCapped(Stream stream, long maxBytes)
     {
+        maxBytes = Math.Min(maxBytes, Array.MaxLength);
         if (stream.CanSeek)
         {
             long remaining = stream.Length - stream.Position;

@@ -98,6 +98,24 @@ public class CropDecoderBombTests
         Assert.Contains("16,384", e.Message);
     }
 
+    [Theory]
+    [InlineData(40_000_000, 1)]
+    [InlineData(1, 40_000_000)]
+    public void PngHeaderClaimingAStripAtThePixelCapIsTooLarge(int width, int height)
+    {
+        using var image = new Image<Rgb24>(4, 4, Red);
+        var chunks = PngChunks.Split(Encode(image, new PngEncoder()));
+        var header = chunks[0].Data.ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        chunks[0] = ("IHDR", header);
+        var bytes = PngChunks.Join(chunks);
+
+        var e = Assert.Throws<ImageTooLargeException>(() => CropDecoder.DecodeAndResize(new MemoryStream(bytes)));
+
+        Assert.Contains($"{width}x{height}", e.Message);
+    }
+
     [Fact]
     public void SideCapIsConfigurable()
     {
