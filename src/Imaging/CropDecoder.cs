@@ -79,7 +79,7 @@ public sealed record RgbCrop(int Height, int Width, byte[] Pixels);
 /// </summary>
 /// <remarks>
 /// <para>Order of work: the bytes are read (at most <see cref="CropDecoderOptions.MaxBytes"/>) and the format detected from
-/// them; a PNG's chunks and a WebP's RIFF chunks are walked (truncation, compressed metadata bombs, animation); the header
+/// them; a PNG's chunks and a WebP's RIFF chunks are walked (truncation, compressed text bombs, animation); the header
 /// is identified and its sides checked against <see cref="CropDecoderOptions.MaxSide"/> and its width x height against
 /// <see cref="CropDecoderOptions.MaxPixels"/>; a JPEG's markers (scan count, end-of-image), a BMP's length and a GIF's
 /// first-image blocks are checked; only then are pixels decoded. These checks are linear scans of the bytes in memory.
@@ -133,7 +133,7 @@ public static class CropDecoder
     /// <exception cref="NotAnImageException">Unknown format or empty stream.</exception>
     /// <exception cref="UnsupportedImageException">Known format, unsupported feature (animated WebP).</exception>
     /// <exception cref="CorruptImageException">Known format, undecodable or truncated data, too many JPEG scans.</exception>
-    /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed metadata over the limit.</exception>
+    /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed text over the limit.</exception>
     /// <exception cref="IOException">Reading <paramref name="stream"/> failed (passed through, as are the stream's other errors).</exception>
     public static RgbCrop DecodeAndResize(Stream stream, CropDecoderOptions? options = null)
     {
@@ -159,7 +159,7 @@ public static class CropDecoder
     /// <exception cref="NotAnImageException">Unknown format or empty stream.</exception>
     /// <exception cref="UnsupportedImageException">Known format, unsupported feature (animated WebP).</exception>
     /// <exception cref="CorruptImageException">Known format, undecodable or truncated data, too many JPEG scans.</exception>
-    /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed metadata over the limit.</exception>
+    /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed text over the limit.</exception>
     /// <exception cref="IOException">Reading <paramref name="stream"/> failed (passed through, as are the stream's other errors).</exception>
     public static RgbCrop Decode(Stream stream, CropDecoderOptions? options = null)
     {

@@ -6,25 +6,27 @@ namespace SanReid.Imaging;
 /// <summary>
 /// A chunk walk over a whole PNG in memory, before ImageSharp reads it (ISO/IEC 15948, 5.3): every chunk must lie inside
 /// the file, IHDR must come first, at least one IDAT and then IEND must follow. A file cut anywhere before IEND is
-/// refused (ImageSharp would fill the missing rows silently). Also bounds the zlib-compressed metadata ImageSharp
-/// inflates (zTXt, compressed iTXt, iCCP): a few hundred KB of compressed zeros inflate to gigabytes.
+/// refused (ImageSharp would fill the missing rows silently). Also bounds the zlib-compressed text ImageSharp 2.1
+/// inflates, during Identify as well as Decode (zTXt, iTXt with its compression flag set; it does not read iCCP): 200 KB
+/// of compressed zeros inflate to 200 MiB, then to a string of twice that size. The chunks are kept, not stripped, because
+/// ImageSharp reads a legacy EXIF profile (hence the orientation) from a "Raw profile type exif" text chunk.
 /// </summary>
 internal static class PngStructure
 {
-    /// <summary>Most bytes all compressed metadata chunks of one PNG may inflate to, together: 1 MiB.</summary>
-    public const int MaxInflatedMetadataBytes = 1 << 20;
+    /// <summary>Most bytes all compressed text chunks of one PNG may inflate to, together: 1 MiB.</summary>
+    public const int MaxInflatedTextBytes = 1 << 20;
 
     private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <exception cref="CorruptImageException">A chunk runs past the end of the file, IHDR is not first, no IDAT or no IEND.</exception>
-    /// <exception cref="ImageTooLargeException">Compressed metadata inflates to more than <see cref="MaxInflatedMetadataBytes"/>.</exception>
+    /// <exception cref="ImageTooLargeException">Compressed text inflates to more than <see cref="MaxInflatedTextBytes"/>.</exception>
     public static void Check(ReadOnlySpan<byte> data)
     {
         if (!data.StartsWith(Signature))
             throw new CorruptImageException("The PNG signature is damaged.");
         int pos = Signature.Length;
         bool first = true, sawData = false;
-        long inflatedBudget = MaxInflatedMetadataBytes;
+        long inflatedBudget = MaxInflatedTextBytes;
         while (true)
         {
             if (data.Length - pos < 12)
@@ -53,20 +55,20 @@ internal static class PngStructure
                 inflatedBudget -= InflatedLength(compressed, inflatedBudget + 1);
                 if (inflatedBudget < 0)
                     throw new ImageTooLargeException(
-                        $"The PNG's compressed metadata ({ChunkName(type)} chunk) inflates to more than " +
-                        $"{MaxInflatedMetadataBytes:N0} bytes; refused as a decompression bomb.");
+                        $"The PNG's compressed text ({ChunkName(type)} chunk) inflates to more than " +
+                        $"{MaxInflatedTextBytes:N0} bytes; refused as a decompression bomb.");
             }
         }
     }
 
-    // The zlib stream inside zTXt (keyword\0 method data), iTXt with its compression flag set
-    // (keyword\0 flag method language\0 translated\0 data) and iCCP (name\0 method data); null for anything else.
+    // The zlib stream inside zTXt (keyword\0 method data) and iTXt with its compression flag set
+    // (keyword\0 flag method language\0 translated\0 data); null for anything else.
     private static ReadOnlySpan<byte> CompressedPayload(ReadOnlySpan<byte> type, ReadOnlySpan<byte> body)
     {
         int keywordEnd = body.IndexOf((byte)0);
         if (keywordEnd < 0)
             return null;
-        if (type.SequenceEqual("zTXt"u8) || type.SequenceEqual("iCCP"u8))
+        if (type.SequenceEqual("zTXt"u8))
             return keywordEnd + 2 <= body.Length ? body[(keywordEnd + 2)..] : null;
         if (!type.SequenceEqual("iTXt"u8) || keywordEnd + 3 > body.Length || body[keywordEnd + 1] == 0)
             return null;

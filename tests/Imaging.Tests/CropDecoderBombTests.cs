@@ -44,6 +44,19 @@ public class CropDecoderBombTests
         Assert.True(allocated < 8L * 1024 * 1024, $"allocated {allocated:N0} bytes before refusing");
     }
 
+    [Fact]
+    public void PngTextChunksAreBoundedTogetherNotEachAlone()
+    {
+        using var image = new Image<Rgb24>(4, 4, Red);
+        var chunks = PngChunks.Split(Encode(image, new PngEncoder()));
+        var halfMiB = CompressedText("zTXt", PngChunks.ZlibZeros(512 * 1024));
+        chunks.InsertRange(1, Enumerable.Repeat(("zTXt", halfMiB), 3));
+
+        Assert.Throws<ImageTooLargeException>(() => CropDecoder.DecodeAndResize(new MemoryStream(PngChunks.Join(chunks))));
+        chunks.RemoveAt(1);
+        CropDecoder.DecodeAndResize(new MemoryStream(PngChunks.Join(chunks))); // 1 MiB in all: at the limit, accepted
+    }
+
     [Theory]
     [InlineData("zTXt")]
     [InlineData("iTXt")]
