@@ -41,7 +41,8 @@ internal static class CmykJpeg
         return o.ToArray();
     }
 
-    private sealed class BitWriter
+    /// <summary>JPEG entropy-coded bits, MSB first, 0x00 stuffed after 0xFF, the end padded with ones (also used by ProgressiveJpeg).</summary>
+    internal sealed class BitWriter
     {
         private readonly List<byte> _bytes = [];
         private int _acc, _count;
