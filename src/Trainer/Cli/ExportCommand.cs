@@ -44,6 +44,7 @@ internal static class ExportCommand
                 throw new UsageException("give exactly one of --weights (an SA-Enc state_dict) or --imagenet-weights (a torchvision ImageNet ResNet).");
             }
 
+            var outPath = OutputPaths.RequireFile(parseResult.GetValue(output)!.FullName, "--out");
             SaEncoder encoder;
             string source;
             string neck;
@@ -66,7 +67,6 @@ internal static class ExportCommand
             {
                 encoder.eval();
                 bool trainedForReid = parseResult.GetValue(trained);
-                var outPath = parseResult.GetValue(output)!.FullName;
                 var card = new ModelCard
                 {
                     Name = Path.GetFileNameWithoutExtension(outPath),
