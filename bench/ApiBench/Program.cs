@@ -45,10 +45,13 @@ internal static class BenchProgram
             // The Api's content root (its appsettings.json): WebApplicationFactory reads it from this variable.
         Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SANREID_API", Path.Combine(root, "src", "Api"));
         await using var factory = new BenchFactory(model, provider, Path.Combine(tmp.FullName, "gallery.db"));
-            factory.UseKestrel(0);
+            factory.UseKestrel();
             factory.StartServer();
             using var http = factory.CreateClient();
             http.Timeout = TimeSpan.FromMinutes(5);
+            // The model and gallery load in the background after start-up: wait for /health/ready.
+            while (!(await http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                await Task.Delay(100);
             Console.WriteLine($"server: {http.BaseAddress}");
 
             var results = new List<(string Path, int Batch, double PerSecond)>();
@@ -172,7 +175,9 @@ internal sealed class BenchFactory(string model, string provider, string databas
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
         builder.UseSetting("SanReid:Model:Path", model);
+        builder.UseSetting("SanReid:RateLimit:Enabled", "false");
         builder.UseSetting("SanReid:Model:ExecutionProvider", provider);
         builder.UseSetting("SanReid:Gallery:DatabasePath", database);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

@@ -46,7 +46,10 @@ public sealed record RgbCrop(int Height, int Width, byte[] Pixels);
 /// and its width x height checked against <see cref="CropDecoderOptions.MaxPixels"/>; only then are pixels decoded.</para>
 /// <para>Colour: every colour model (grey, grey+alpha, RGBA, CMYK/YCCK JPEG, 16-bit PNG, palette) is converted to 8-bit
 /// RGB by ImageSharp's pixel conversion. <b>Alpha is ignored</b>: the stored colour of each pixel is kept and its opacity
-/// dropped, as PIL's <c>Image.convert("RGB")</c> does in the torchvision pipelines re-ID models are trained with.
+/// dropped, as PIL's <c>Image.convert("RGB")</c> does in the torchvision pipelines re-ID models are trained with, with
+/// one exception: rows and columns at the border of a PNG / WebP / GIF that are <b>fully transparent</b> (alpha 0) are
+/// cut off first, so a cut-out padded with transparency gives the same crop as the opaque region alone (an image with
+/// no opaque pixel is kept whole).
 /// 16-bit channels are scaled to 8 bits (value * 255 / 65535, rounded).</para>
 /// <para>Geometry: EXIF orientation is applied (the output is upright), animated GIF/WebP keep their first frame only.
 /// The resize stretches to exactly Height x Width: a crop's aspect ratio is <b>not</b> preserved, as in re-ID training
@@ -167,7 +170,7 @@ public static class CropDecoder
         Image<Rgb24> image;
         try
         {
-            image = Image.Load<Rgb24>(Config, buffer);
+            image = format == JpegFormat.Instance ? Image.Load<Rgb24>(Config, buffer) : LoadTrimmingTransparentBorder(buffer);
         }
         catch (UnknownImageFormatException e)
         {
@@ -190,6 +193,37 @@ public static class CropDecoder
             image.Dispose();
             throw;
         }
+    }
+
+    // A cut-out with an alpha channel (PNG, WebP, GIF) often comes padded with fully transparent pixels whose RGB is
+    // arbitrary. Those rows and columns are not part of the person: they are cut off before the resize, so the crop is
+    // the opaque region as a detector's RGB crop would be. Partly transparent pixels keep their RGB (alpha is dropped).
+    // An image with no opaque pixel at all is kept whole.
+    private static Image<Rgb24> LoadTrimmingTransparentBorder(Stream buffer)
+    {
+        using var rgba = Image.Load<Rgba32>(Config, buffer);
+        while (rgba.Frames.Count > 1)
+            rgba.Frames.RemoveFrame(rgba.Frames.Count - 1);
+        int top = int.MaxValue, bottom = -1, left = int.MaxValue, right = -1;
+        rgba.ProcessPixelRows(accessor =>
+        {
+            for (int y = 0; y < accessor.Height; y++)
+            {
+                var row = accessor.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++)
+                {
+                    if (row[x].A == 0)
+                        continue;
+                    top = Math.Min(top, y);
+                    bottom = y;
+                    left = Math.Min(left, x);
+                    right = Math.Max(right, x);
+                }
+            }
+        });
+        if (bottom >= 0 && (top > 0 || left > 0 || bottom < rgba.Height - 1 || right < rgba.Width - 1))
+            rgba.Mutate(x => x.Crop(new Rectangle(left, top, right - left + 1, bottom - top + 1)));
+        return rgba.CloneAs<Rgb24>();
     }
 
     private const string NotAnImageMessage = "The data is not a supported image (JPEG, PNG, WebP, BMP or GIF).";

@@ -6,7 +6,7 @@ using static SanReid.Imaging.Tests.TestImages;
 
 namespace SanReid.Imaging.Tests;
 
-/// <summary>Grey, RGBA and 16-bit inputs become 8-bit RGB (alpha ignored, 16-bit scaled).</summary>
+/// <summary>Grey, RGBA and 16-bit inputs become 8-bit RGB (alpha ignored except for a fully transparent border, 16-bit scaled).</summary>
 public class CropDecoderColourTests
 {
     [Fact]
@@ -47,6 +47,24 @@ public class CropDecoderColourTests
 
         AssertClose(new Rgb24(10, 200, 90), At(crop, 20, 10), 0);
         AssertClose(new Rgb24(250, 5, 5), At(crop, 0, 0), 0);
+    }
+
+    [Fact]
+    public void FullyTransparentBorderIsCutOffBeforeTheResize()
+    {
+        using var opaque = new Image<Rgba32>(16, 32);
+        for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 16; x++)
+                opaque[x, y] = new Rgba32((byte)(x * 15), (byte)(y * 7), 60, 255);
+        using var padded = new Image<Rgba32>(16 + 9, 32 + 5, new Rgba32(255, 0, 255, 0)); // transparent magenta
+        for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 16; x++)
+                padded[x + 4, y + 2] = opaque[x, y];
+
+        var fromOpaque = CropDecoder.DecodeAndResize(new MemoryStream(Encode(opaque, new PngEncoder { ColorType = PngColorType.RgbWithAlpha })));
+        var fromPadded = CropDecoder.DecodeAndResize(new MemoryStream(Encode(padded, new PngEncoder { ColorType = PngColorType.RgbWithAlpha })));
+
+        Assert.Equal(fromOpaque.Pixels, fromPadded.Pixels);
     }
 
     [Fact]
