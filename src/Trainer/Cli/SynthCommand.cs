@@ -41,7 +41,7 @@ internal static class SynthCommand
             int t = InRange(parse.GetValue(textures), "--textures", 1, 99999);
             int p = InRange(parse.GetValue(poses), "--poses", 1, 99);
             int total = t * p;
-            PitSummary summary = PitWriter.Write(parse.GetValue(outDir)!, t, p, parse.GetValue(seed), (done, _) => Progress(done, total));
+            PitSummary summary = PitWriter.Write(NonBlank(parse.GetValue(outDir)), t, p, parse.GetValue(seed), (done, _) => Progress(done, total));
             Console.WriteLine($"Wrote {summary.Images} images and {summary.Textures} textures; pairs list {summary.PairsFile}");
         }));
         return command;
@@ -87,7 +87,7 @@ internal static class SynthCommand
             }
 
             var options = new ReidOptions(train, test, cams, parse.GetValue(seed), d, j, h);
-            ReidSummary summary = ReidWriter.Write(parse.GetValue(outDir)!, options, done => Progress(done, 0));
+            ReidSummary summary = ReidWriter.Write(NonBlank(parse.GetValue(outDir)), options, done => Progress(done, 0));
             Console.WriteLine($"Wrote train {summary.Train}, query {summary.Query}, gallery {summary.Gallery} (+{summary.Distractors} distractors 0000, +{summary.Junk} junk -1)");
         }));
         return command;
@@ -110,7 +110,7 @@ internal static class SynthCommand
 
         command.SetAction(parse => CommandErrors.Run("synth sheet", () =>
         {
-            string path = Path.GetFullPath(parse.GetValue(outFile)!);
+            string path = Path.GetFullPath(NonBlank(parse.GetValue(outFile)));
             int rows = InRange(parse.GetValue(identities), "--identities", 1, 64);
             int columns = InRange(parse.GetValue(renders), "--renders", 1, 64);
             double s = parse.GetValue(scale);
@@ -136,6 +136,9 @@ internal static class SynthCommand
         }));
         return command;
     }
+
+    private static string NonBlank(string? path) =>
+        string.IsNullOrWhiteSpace(path) ? throw new UsageException("--out must not be empty.") : path;
 
     private static int InRange(int value, string option, int min, int max) =>
         value >= min && value <= max
