@@ -41,7 +41,7 @@ internal static class DefaultModelCommand
         command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
-            var outPath = parseResult.GetValue(output)!.FullName;
+            var outPath = OutputPaths.RequireFile(parseResult.GetValue(output)!.FullName, "--out");
             long s = parseResult.GetValue(seed);
             var onnxPath = PackagedImageNetModel.ResolveResNet18(parseResult.GetValue(onnx)?.FullName);
             using var encoder = ImageNetInitialisation.ResNet18FromPackage(onnxPath, s);

@@ -13,6 +13,7 @@ internal static class ExportCommand
     {
         var output = new Option<FileInfo>("--out") { Description = "ONNX file to write; <name>.card.json is written next to it.", Required = true };
         var backbone = new Option<string>("--backbone") { Description = "resnet18 or resnet50.", DefaultValueFactory = _ => "resnet18" };
+        backbone.AcceptOnlyFromAmong("resnet18", "resnet50");
         var weights = new Option<FileInfo?>("--weights")
         {
             Description = "SA-Enc state_dict (.safetensors or .pth) with backbone and neck, e.g. from import-imagenet or training.",
@@ -40,10 +41,10 @@ internal static class ExportCommand
             var imageNetFile = parseResult.GetValue(imageNet);
             if ((weightsFile is null) == (imageNetFile is null))
             {
-                Console.Error.WriteLine("Give exactly one of --weights (an SA-Enc state_dict) or --imagenet-weights (a torchvision ImageNet ResNet).");
-                return 2;
+                throw new UsageException("give exactly one of --weights (an SA-Enc state_dict) or --imagenet-weights (a torchvision ImageNet ResNet).");
             }
 
+            var outPath = OutputPaths.RequireFile(parseResult.GetValue(output)!.FullName, "--out");
             SaEncoder encoder;
             string source;
             string neck;
@@ -66,7 +67,6 @@ internal static class ExportCommand
             {
                 encoder.eval();
                 bool trainedForReid = parseResult.GetValue(trained);
-                var outPath = parseResult.GetValue(output)!.FullName;
                 var card = new ModelCard
                 {
                     Name = Path.GetFileNameWithoutExtension(outPath),

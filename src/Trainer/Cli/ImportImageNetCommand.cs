@@ -27,8 +27,8 @@ internal static class ImportImageNetCommand
         command.Options.Add(seed);
         command.SetAction(parseResult => CommandErrors.Run(() =>
         {
+            var outPath = OutputPaths.RequireFile(parseResult.GetValue(output)!.FullName, "--out");
             var onnxPath = PackagedImageNetModel.ResolveResNet18(parseResult.GetValue(onnx)?.FullName);
-            var outPath = parseResult.GetValue(output)!.FullName;
             using var encoder = ImageNetInitialisation.ResNet18FromPackage(onnxPath, parseResult.GetValue(seed));
             ImageNetInitialisation.SaveSafetensors(encoder, outPath);
             Console.WriteLine($"Imported {onnxPath}");

@@ -32,26 +32,40 @@ internal static class RankCommand
             int k = parseResult.GetValue(top);
             if (k < 1)
             {
-                Console.Error.WriteLine("--top must be at least 1.");
-                return 2;
+                throw new UsageException($"--top must be at least 1 (got {k}).");
+            }
+
+            var imagesFolder = parseResult.GetValue(images)?.FullName;
+            if (imagesFolder is not null && File.Exists(imagesFolder))
+            {
+                throw new IOException($"--images '{imagesFolder}' is a file; give a folder for the ranked-list PNGs.");
             }
 
             var modelPath = parseResult.GetValue(model)!.FullName;
             using var embedder = new OnnxEmbedder(modelPath);
             var result = FolderRanking.Rank(embedder, parseResult.GetValue(query)!.FullName, parseResult.GetValue(gallery)!.FullName, k);
             Print(result, modelPath, embedder.Metadata, Console.Out);
-            if (parseResult.GetValue(images) is { } folder)
+            if (imagesFolder is not null)
             {
                 var queryPaths = result.Query.Select(i => i.Path).ToList();
                 var galleryPaths = result.Gallery.Select(i => i.Path).ToList();
                 foreach (var ranking in result.Evaluation.Queries)
                 {
-                    var png = Path.Combine(folder.FullName, Path.GetFileNameWithoutExtension(queryPaths[ranking.QueryIndex]) + ".png");
+                    var png = Path.Combine(imagesFolder, Path.GetFileNameWithoutExtension(queryPaths[ranking.QueryIndex]) + ".png");
                     RankedListImage.Write(png, ranking, queryPaths, galleryPaths);
                 }
 
-                Console.WriteLine($"ranked-list images: {folder.FullName}");
+                Console.WriteLine($"ranked-list images: {imagesFolder}");
             }
+
+            if (result.Evaluation.EvaluatedQueries == 0)
+            {
+                Console.Error.WriteLine(
+                    $"error: all {result.Query.Count} queries were skipped: none has a true match (same pid, another camera) in the " +
+                    $"{result.Gallery.Count} gallery crops, so Rank-1, mAP and mINP are undefined.");
+                return CommandErrors.RuntimeError;
+            }
+
             return 0;
         }));
         return command;
@@ -82,6 +96,12 @@ internal static class RankCommand
         var e = result.Evaluation;
         output.WriteLine();
         output.WriteLine(string.Create(inv, $"Market-1501 protocol: {e.EvaluatedQueries} queries evaluated, {e.SkippedQueries} skipped (no true match)"));
+        if (e.EvaluatedQueries == 0)
+        {
+            output.WriteLine("Rank-1, mAP and mINP undefined (no query evaluated)");
+            return;
+        }
+
         output.WriteLine(string.Create(inv, $"Rank-1 {e.Rank1:P1}  Rank-5 {e.Rank5:P1}  Rank-10 {e.Rank10:P1}  mAP {e.MeanAveragePrecision:P1}  mINP {e.MeanInverseNegativePenalty:P1}"));
     }
 }

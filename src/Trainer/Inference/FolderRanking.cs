@@ -48,7 +48,8 @@ public static class FolderRanking
     /// <param name="batchSize">Crops per ONNX Runtime call.</param>
     /// <exception cref="ReidDatasetException">A folder is missing or empty, or an image cannot be read (named).</exception>
     /// <exception cref="ReidFileNameException">A file name does not parse.</exception>
-    /// <exception cref="InvalidOperationException">No query has a true match in the gallery.</exception>
+    /// <returns>The rankings. When no query has a true match in the gallery, every query is flagged skipped,
+    /// <see cref="ReidEvaluationResult.EvaluatedQueries"/> is 0 and CMC, mAP and mINP are NaN (undefined).</returns>
     public static FolderRankingResult Rank(OnnxEmbedder embedder, string queryFolder, string galleryFolder, int top = 10, int batchSize = 32)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
@@ -59,11 +60,29 @@ public static class FolderRanking
         var queryEmbeddings = Embed(embedder, reader, query, batchSize);
         var galleryEmbeddings = Embed(embedder, reader, gallery, batchSize);
 
-        var evaluation = ReidEvaluator.Evaluate(
-            queryEmbeddings, query.Select(i => i.Pid).ToArray(), query.Select(i => i.CamId).ToArray(),
-            galleryEmbeddings, gallery.Select(i => i.Pid).ToArray(), gallery.Select(i => i.CamId).ToArray(),
-            embedder.Dimension,
-            new ReidEvaluationOptions { TopK = top, Metric = FeatureMetric.Cosine });
+        var options = new ReidEvaluationOptions { TopK = top, Metric = FeatureMetric.Cosine };
+        ReidEvaluationResult evaluation;
+        try
+        {
+            evaluation = ReidEvaluator.Evaluate(
+                queryEmbeddings, query.Select(i => i.Pid).ToArray(), query.Select(i => i.CamId).ToArray(),
+                galleryEmbeddings, gallery.Select(i => i.Pid).ToArray(), gallery.Select(i => i.CamId).ToArray(),
+                embedder.Dimension, options);
+        }
+        catch (NoTrueMatchException e)
+        {
+            evaluation = new ReidEvaluationResult
+            {
+                NumQueries = query.Count,
+                NumGallery = gallery.Count,
+                EvaluatedQueries = 0,
+                SkippedQueries = query.Count,
+                Cmc = Enumerable.Repeat(double.NaN, options.MaxRank).ToArray(),
+                MeanAveragePrecision = double.NaN,
+                MeanInverseNegativePenalty = double.NaN,
+                Queries = e.Queries,
+            };
+        }
         return new FolderRankingResult(query, gallery, evaluation, queryEmbeddings, galleryEmbeddings, embedder.Dimension);
     }
 

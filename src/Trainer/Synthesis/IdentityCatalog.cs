@@ -23,12 +23,12 @@ public static class IdentityCatalog
     /// Identities <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> - 1 of the catalogue of
     /// <paramref name="seed"/>; identity i is the same whatever range it is generated in.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, or the fraction is outside [0, 0.9].</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, or the fraction is outside [0, 0.9] (or NaN).</exception>
     public static SynthIdentity[] Create(int seed, int first, int count, double hardNegativeFraction = DefaultHardNegativeFraction)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (hardNegativeFraction is < 0 or > MaxHardNegativeFraction)
+        if (!(hardNegativeFraction >= 0 && hardNegativeFraction <= MaxHardNegativeFraction))
         {
             throw new ArgumentOutOfRangeException(nameof(hardNegativeFraction), hardNegativeFraction, $"Must be in [0, {MaxHardNegativeFraction}].");
         }

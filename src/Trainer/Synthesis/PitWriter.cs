@@ -32,14 +32,19 @@ public static class PitWriter
     /// drawn per image from <paramref name="seed"/>. The same arguments give the same bytes.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">textures not in 1..99999 or poses not in 1..99.</exception>
-    /// <exception cref="IOException">The output folder exists and is not empty.</exception>
+    /// <exception cref="IOException">The output folder exists and is not empty. When writing fails part-way, what this
+    /// call created is removed again.</exception>
     public static PitSummary Write(string outDir, int textures, int poses, int seed, Action<int, int>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(textures, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(textures, 99999);
         ArgumentOutOfRangeException.ThrowIfLessThan(poses, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(poses, 99);
-        OutputFolder.PrepareEmpty(outDir);
+        return OutputFolder.WriteInto(outDir, () => WriteFiles(outDir, textures, poses, seed, progress));
+    }
+
+    private static PitSummary WriteFiles(string outDir, int textures, int poses, int seed, Action<int, int>? progress)
+    {
         Directory.CreateDirectory(Path.Combine(outDir, "images"));
         Directory.CreateDirectory(Path.Combine(outDir, "textures"));
         var pairs = new StringBuilder("image,texture,identity\n");

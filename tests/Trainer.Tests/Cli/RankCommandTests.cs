@@ -69,6 +69,101 @@ public sealed class RankCommandTests(ExportedModelFixture model) : IClassFixture
         Assert.True(result.Evaluation.Queries.Single(q => result.Query[q.QueryIndex].Pid == 2).Skipped);
     }
 
+    [Fact]
+    public void RankWhereNoQueryHasATrueMatchPrintsTheRankingsThenOneErrorAndExitsOne()
+    {
+        var query = Directory.CreateDirectory(Path.Combine(folder, "query")).FullName;
+        var gallery = Directory.CreateDirectory(Path.Combine(folder, "gallery")).FullName;
+        Crop(query, "0002_c1s1_000100_00.png", 30, 200, 30);
+        Crop(query, "0003_c2s1_000100_00.png", 30, 30, 200);
+        Crop(gallery, "0001_c2s1_000200_00.png", 190, 40, 30);   // another identity
+        Crop(gallery, "0002_c1s1_000600_00.png", 30, 200, 30);   // same pid and camera as query 2: junk
+
+        var (code, stdout, stderr) = TrainerProcess.Run("rank", "--model", model.OnnxPath, "--query", query, "--gallery", gallery);
+
+        Assert.Equal(1, code);
+        Assert.Contains("query 0002_c1s1_000100_00.png", stdout);
+        Assert.Contains("query 0003_c2s1_000100_00.png", stdout);
+        Assert.Contains("0001_c2s1_000200_00.png", stdout);
+        Assert.Contains("SKIPPED", stdout);
+        var line = TrainerProcess.AssertOneErrorLine(stderr);
+        Assert.Contains("all 2 queries were skipped", line);
+    }
+
+    [Fact]
+    public void RankWithImagesPointingAtAnExistingFileFailsBeforeRanking()
+    {
+        var query = Directory.CreateDirectory(Path.Combine(folder, "query")).FullName;
+        Crop(query, "0001_c1s1_000100_00.png", 200, 30, 30);
+        var file = Path.Combine(folder, "not-a-folder.txt");
+        File.WriteAllText(file, "x");
+
+        var (code, stdout, stderr) = TrainerProcess.Run("rank", "--model", model.OnnxPath, "--query", query, "--gallery", query, "--images", file);
+
+        Assert.Equal(1, code);
+        Assert.Contains(file, TrainerProcess.AssertOneErrorLine(stderr));
+        Assert.DoesNotContain("query 0001", stdout);
+        Assert.Equal("x", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void RankWithAModelOfAnotherInputShapeNamesTheModelAndTheContract()
+    {
+        var query = Directory.CreateDirectory(Path.Combine(folder, "query")).FullName;
+        Crop(query, "0001_c1s1_000100_00.png", 200, 30, 30);
+        var wrong = Path.Combine(folder, "float-input.onnx");
+        WriteIdentityModel(wrong);
+
+        var (code, _, stderr) = TrainerProcess.Run("rank", "--model", wrong, "--query", query, "--gallery", query);
+
+        Assert.Equal(1, code);
+        var line = TrainerProcess.AssertOneErrorLine(stderr);
+        Assert.Contains(wrong, line);
+        Assert.Contains("input 'images' is float [N, 512]", line);
+        Assert.Contains("uint8 [N, 256, 128, 3]", line);
+        Assert.Throws<InvalidDataException>(() => new OnnxEmbedder(wrong));
+    }
+
+    [Fact]
+    public void RankWithTopZeroIsAUsageErrorWithTheErrorPrefix()
+    {
+        var (code, _, stderr) = TrainerProcess.Run("rank", "--model", model.OnnxPath, "--query", folder, "--gallery", folder, "--top", "0");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--top must be at least 1", TrainerProcess.AssertOneErrorLine(stderr));
+    }
+
+    // images float32 [N, 512] -> Identity -> embeddings: the right names, the wrong input contract.
+    private static void WriteIdentityModel(string path)
+    {
+        var graph = new Onnx.GraphProto { Name = "wrong" };
+        graph.Input.Add(Info("images", "N", 512));
+        graph.Output.Add(Info("embeddings", "N", 512));
+        graph.Node.Add(new Onnx.NodeProto { OpType = "Identity", Input = { "images" }, Output = { "embeddings" } });
+        var modelProto = new Onnx.ModelProto { IrVersion = 8, Graph = graph, OpsetImport = { new Onnx.OperatorSetIdProto { Version = 17 } } };
+        File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(modelProto));
+    }
+
+    private static Onnx.ValueInfoProto Info(string name, string batch, long width) => new()
+    {
+        Name = name,
+        Type = new Onnx.TypeProto
+        {
+            TensorType = new Onnx.TypeProto.Types.Tensor
+            {
+                ElemType = (int)Onnx.TensorProto.Types.DataType.Float,
+                Shape = new Onnx.TensorShapeProto
+                {
+                    Dim =
+                    {
+                        new Onnx.TensorShapeProto.Types.Dimension { DimParam = batch },
+                        new Onnx.TensorShapeProto.Types.Dimension { DimValue = width },
+                    },
+                },
+            },
+        },
+    };
+
     private static void Crop(string dir, string name, byte r, byte g, byte b)
     {
         using var image = new Image<Rgb24>(64, 128, new Rgb24(r, g, b));

@@ -37,4 +37,12 @@ public class IdentityCatalogTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => IdentityCatalog.Create(1, 0, 3, hardNegativeFraction: 0.95));
     }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(-0.1)]
+    public void NaNOrNegativeHardNegativeFractionIsRejected(double fraction)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => IdentityCatalog.Create(1, 0, 3, hardNegativeFraction: fraction));
+    }
 }
