@@ -12,5 +12,9 @@ internal static class Commands
         yield return DefaultModelCommand.Create();
         yield return RankCommand.Create();
         yield return SynthCommand.Create();
+        yield return TrainPgCommand.Create();
+        yield return TexturesCommand.Create();
+        yield return TrainCommand.Create();
+        yield return EvalCommand.Create();
     }
 }

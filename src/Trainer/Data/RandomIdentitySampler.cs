@@ -63,7 +63,8 @@ public sealed class RandomIdentitySampler
     /// <param name="epoch">Epoch number (0-based); mixed into the seed.</param>
     public IReadOnlyList<int[]> EpochBatches(int epoch)
     {
-        var random = new Random(HashCode.Combine(seed, epoch, 0x5A4E));
+        // Not HashCode.Combine: its per-process random seed would give a resumed run other batches.
+        var random = new Random(EpochSeed(seed, epoch));
         var groups = new List<Queue<int[]>>(indicesByIdentity.Length);
         foreach (var indices in indicesByIdentity)
         {
@@ -114,5 +115,18 @@ public sealed class RandomIdentitySampler
         }
 
         return batches;
+    }
+
+    /// <summary>The generator seed of an epoch: a SplitMix64 mix of (seed, epoch), the same in every process.</summary>
+    internal static int EpochSeed(int seed, int epoch)
+    {
+        unchecked
+        {
+            ulong z = ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)epoch * 0xD1B54A32D192ED03UL) ^ 0x5A4EUL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            return (int)(z & 0x7FFFFFFF);
+        }
     }
 }
