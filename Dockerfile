@@ -22,7 +22,7 @@ RUN dotnet build SanReid.sln -c Release -nologo \
 FROM nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04 AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libopenblas0 liblapack3 libgomp1 libomp5 ca-certificates curl \
+      libopenblas0 liblapack3 libgfortran5 libgomp1 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0-noble /usr/share/dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
@@ -30,6 +30,7 @@ WORKDIR /app
 COPY --from=build /app .
 COPY --from=build /src/models /app/models
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
+    OMP_WAIT_POLICY=PASSIVE \
     SanReid__Model__Path=/app/models/sanreid-resnet18-imagenet.onnx \
     SanReid__Model__ExecutionProvider=auto \
     SanReid__Gallery__DatabasePath=/data/gallery.db

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=models/sanreid-resnet18-imagenet.onnx
+mkdir -p obj
+exec 9>obj/.ensure-model.lock
+flock 9
 if [[ -f "$MODEL" && -f "${MODEL%.onnx}.card.json" ]]; then
   exit 0
 fi

@@ -6,12 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/ensure-model.sh
-# OpenBLAS 0.3.21 mis-detects some virtual CPUs as "Prescott" and runs FAISS's sgemm ~5x slower (DESIGN.md).
-# Choose the kernel from the CPU flags, unless the environment already chose one.
-if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
-  if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-  elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
+# Idle OpenMP threads spinning in FAISS take the cores from the threads doing the work: PASSIVE made FAISS batch
+# search 3-6x faster on 2 cores (bench/IndexBench). Results do not change. Left alone if the environment set it.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# Local quick start: gallery writes without an API key, unless the environment says otherwise. A deployment sets
+# SanReid__Auth__ApiKeys__0 (or KeySha256) and leaves this false (see src/Api/README.md, "API keys").
+export SanReid__Auth__AllowAnonymousWrites="${SanReid__Auth__AllowAnonymousWrites:-true}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://0.0.0.0:8080}"
-echo "serve: listening on $ASPNETCORE_URLS (Swagger UI at /swagger)"
+if [[ " $* " == *" --urls "* || " $* " == *" --urls="* ]]; then
+  echo "serve: listening where --urls says (Swagger UI at /swagger, metrics at /metrics); anonymous gallery writes: $SanReid__Auth__AllowAnonymousWrites"
+else
+  echo "serve: listening on $ASPNETCORE_URLS (Swagger UI at /swagger, metrics at /metrics); anonymous gallery writes: $SanReid__Auth__AllowAnonymousWrites"
+fi
 exec dotnet run --project src/Api -c Release --no-build --no-launch-profile -- "$@"

@@ -25,4 +25,8 @@ fi
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "setup: building SanReid.sln (Release)"
+# Both quick-start commands build the same tree: a lock keeps two of them from building at once.
+mkdir -p obj
+exec 9>obj/.setup.lock
+flock 9
 dotnet build SanReid.sln -c Release -nologo -clp:ErrorsOnly -v:q

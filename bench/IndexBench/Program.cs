@@ -1,7 +1,8 @@
 // FAISS Flat (inner product) search speed next to a brute-force C# loop, on random unit vectors.
 // Usage: dotnet run -c Release --project bench/IndexBench -- [--n 100000] [--d 512] [--k 10] [--single 30] [--batch 1000]
 // Prints queries/s for single queries and for one batch, and FAISS / C# ratios. OPENBLAS_CORETYPE (see DESIGN.md)
-// changes FAISS's batched path (sgemm); it is read from the environment, never set here.
+// changes FAISS's batched path (sgemm), OMP_WAIT_POLICY=PASSIVE stops idle OpenMP threads spinning (it matters on
+// small shared machines); both are read from the environment, never set here.
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using SanReid.Index;
@@ -10,8 +11,10 @@ int n = Arg("--n", 100_000), d = Arg("--d", 512), k = Arg("--k", 10);
 int singleQueries = Arg("--single", 30), batchQueries = Arg("--batch", 1000);
 int bruteBatchQueries = Math.Min(batchQueries, 100);
 
-Console.WriteLine($"command: dotnet run -c Release --project bench/IndexBench -- {string.Join(' ', args)}");
-Console.WriteLine($"FAISS {FaissIndex.FaissVersion}, {Environment.ProcessorCount} cores, OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}");
+Console.WriteLine($"command: dotnet run -c Release --project bench/IndexBench --{(args.Length > 0 ? " " : "")}{string.Join(' ', args)}");
+Console.WriteLine($"FAISS {FaissIndex.FaissVersion}, {Environment.ProcessorCount} cores, " +
+    $"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}, " +
+    $"OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}");
 Console.WriteLine($"gallery {n:N0} x {d} float32 unit vectors, k = {k}");
 
 float[] gallery = RandomUnit(n, d, seed: 1);

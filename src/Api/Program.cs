@@ -1,20 +1,30 @@
+using Prometheus;
 using SanReid.Api.Apis;
 using SanReid.Api.Extensions;
+using SanReid.Api.Services;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApplicationServices();
 
 var app = builder.Build();
+var metrics = app.Services.GetRequiredService<ApiMetrics>();
+app.UseRequestTelemetry();
+app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
 app.UseApiErrorHandling();
+app.UseCors();
+app.UseRateLimiter();
+app.UseApiKeys();
+app.UseReadinessGate();
 app.UseSwagger();
 app.UseSwaggerUI();
 
-var v1 = app.MapGroup("/api/v1").DisableAntiforgery();
+var v1 = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ApiAccess.Read);
 v1.MapEmbeddingsApi();
 v1.MapGalleryApi();
 v1.MapSearchApi();
 v1.MapModelApi();
 app.MapHealthApi();
+app.MapMetrics("/metrics", metrics.Registry);
 
 app.Run();
 

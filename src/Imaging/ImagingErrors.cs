@@ -3,13 +3,16 @@ namespace SanReid.Imaging;
 /// <summary>Base of every error Imaging raises for bad input. <see cref="Code"/> is a stable machine-readable code.</summary>
 public abstract class ImageInputException(string code, string message, Exception? inner = null) : Exception(message, inner)
 {
-    /// <summary>Stable error code: <c>not_an_image</c>, <c>corrupt_image</c> or <c>image_too_large</c>.</summary>
+    /// <summary>
+    /// Stable error code: <c>not_an_image</c>, <c>unsupported_image</c>, <c>corrupt_image</c> or <c>image_too_large</c>.
+    /// </summary>
     public string Code { get; } = code;
 
     /// <summary>The same error with <paramref name="source"/> (a file path or upload name) prefixed to the message.</summary>
     public ImageInputException WithSource(string source) => this switch
     {
         NotAnImageException => new NotAnImageException($"{source}: {Message}", this),
+        UnsupportedImageException => new UnsupportedImageException($"{source}: {Message}", this),
         CorruptImageException => new CorruptImageException($"{source}: {Message}", this),
         ImageTooLargeException => new ImageTooLargeException($"{source}: {Message}", this),
         _ => throw new InvalidOperationException($"Unknown image error type {GetType().Name}."),
@@ -19,8 +22,18 @@ public abstract class ImageInputException(string code, string message, Exception
 /// <summary>The bytes are not in any supported image format (JPEG, PNG, WebP, BMP, GIF).</summary>
 public sealed class NotAnImageException(string message, Exception? inner = null) : ImageInputException("not_an_image", message, inner);
 
-/// <summary>The format was recognised but the data could not be decoded (truncated, broken chunk, zero-sized).</summary>
+/// <summary>
+/// A supported format using a feature this decoder does not read: an animated WebP, or any feature ImageSharp 2.1 reports
+/// with <see cref="NotSupportedException"/>. The file may well be valid; a still, baseline re-encode of it will decode.
+/// </summary>
+public sealed class UnsupportedImageException(string message, Exception? inner = null) : ImageInputException("unsupported_image", message, inner);
+
+/// <summary>The format was recognised but the data could not be decoded (truncated, broken chunk, zero-sized, too many
+/// JPEG scans).</summary>
 public sealed class CorruptImageException(string message, Exception? inner = null) : ImageInputException("corrupt_image", message, inner);
 
-/// <summary>The header declares more pixels (or the stream holds more bytes) than allowed; refused before decoding pixels.</summary>
+/// <summary>
+/// The header declares more pixels or a longer side (or the stream holds more bytes, or PNG text metadata inflates to more)
+/// than allowed; refused before decoding pixels.
+/// </summary>
 public sealed class ImageTooLargeException(string message, Exception? inner = null) : ImageInputException("image_too_large", message, inner);

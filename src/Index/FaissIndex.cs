@@ -9,7 +9,8 @@ public readonly record struct FaissHit(long Id, float Score);
 /// <summary>
 /// A FAISS index with the inner-product metric and caller-chosen 64-bit ids, through the native shim
 /// libsanreid_faiss.so (Debian libfaiss 1.7.3). Built from a FAISS factory string: "Flat" (exact), "IVF{nlist},Flat",
-/// "HNSW{M}", "IVF{nlist},PQ{m}". Flat and HNSW are wrapped in FAISS's IndexIDMap so ids are kept.
+/// "HNSW{M}", "IVF{nlist},PQ{m}[x{nbits}]", checked by <see cref="FaissFactory.Parse"/> before FAISS sees it.
+/// Flat and HNSW are wrapped in FAISS's IndexIDMap so ids are kept.
 /// </summary>
 /// <remarks>
 /// Vectors are row-major float32 spans of n x <see cref="Dimension"/>. Searches never return FAISS's -1 "no result":
@@ -25,6 +26,9 @@ public sealed class FaissIndex : IDisposable
     /// <summary>efSearch set on every new or loaded HNSW index (FAISS's own default is 16).</summary>
     public const int DefaultEfSearch = 64;
 
+    /// <summary>Largest accepted <see cref="EfSearch"/> (each search keeps a candidate heap of that size).</summary>
+    public const int MaxEfSearch = 4096;
+
     private readonly FaissIndexHandle handle;
 
     private FaissIndex(FaissIndexHandle handle)
@@ -32,10 +36,10 @@ public sealed class FaissIndex : IDisposable
         this.handle = handle;
         Check(NativeMethods.Dimension(handle, out int dimension));
         Dimension = dimension;
-        Check(NativeMethods.GetNprobe(handle, out long nprobe));
-        if (nprobe > 0)
+        Check(NativeMethods.GetNlist(handle, out long nlist));
+        if (nlist > 0)
         {
-            Check(NativeMethods.SetNprobe(handle, DefaultNprobe));
+            Check(NativeMethods.SetNprobe(handle, Math.Min(DefaultNprobe, nlist)));
         }
 
         Check(NativeMethods.GetEfSearch(handle, out int efSearch));
@@ -94,8 +98,20 @@ public sealed class FaissIndex : IDisposable
         }
     }
 
-    /// <summary>IVF lists probed per query, or null for non-IVF indexes. Setting it on another index type throws
-    /// <see cref="NotSupportedException"/>; values above nlist are clamped to nlist.</summary>
+    /// <summary>Number of IVF lists (k-means centroids), or null for non-IVF indexes.</summary>
+    public int? Nlist
+    {
+        get
+        {
+            Check(NativeMethods.GetNlist(handle, out long nlist));
+            return nlist < 0 ? null : (int)nlist;
+        }
+    }
+
+    /// <summary>IVF lists probed per query (1..<see cref="Nlist"/>; new indexes get min(<see cref="DefaultNprobe"/>,
+    /// nlist)), or null for non-IVF indexes.</summary>
+    /// <exception cref="NotSupportedException">Set on a non-IVF index.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Set below 1 or above <see cref="Nlist"/>.</exception>
     public int? Nprobe
     {
         get
@@ -107,12 +123,18 @@ public sealed class FaissIndex : IDisposable
         {
             ArgumentNullException.ThrowIfNull(value);
             ArgumentOutOfRangeException.ThrowIfLessThan(value.Value, 1);
+            if (Nlist is { } nlist)
+            {
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(value.Value, nlist, nameof(Nprobe));
+            }
+
             Check(NativeMethods.SetNprobe(handle, value.Value));
         }
     }
 
-    /// <summary>HNSW search breadth, or null for non-HNSW indexes. Setting it on another index type throws
-    /// <see cref="NotSupportedException"/>.</summary>
+    /// <summary>HNSW search breadth (1..<see cref="MaxEfSearch"/>), or null for non-HNSW indexes.</summary>
+    /// <exception cref="NotSupportedException">Set on a non-HNSW index.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Set below 1 or above <see cref="MaxEfSearch"/>.</exception>
     public int? EfSearch
     {
         get
@@ -124,25 +146,28 @@ public sealed class FaissIndex : IDisposable
         {
             ArgumentNullException.ThrowIfNull(value);
             ArgumentOutOfRangeException.ThrowIfLessThan(value.Value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value.Value, MaxEfSearch, nameof(EfSearch));
             Check(NativeMethods.SetEfSearch(handle, value.Value));
         }
     }
 
     /// <summary>Builds an empty index from a FAISS factory string with the inner-product metric.</summary>
-    /// <param name="factory">"Flat", "IVF{nlist},Flat", "HNSW{M}", "IVF{nlist},PQ{m}" or another FAISS factory string.</param>
+    /// <param name="factory">"Flat", "IVF{nlist},Flat", "HNSW{M}" or "IVF{nlist},PQ{m}[x{nbits}]"; see
+    /// <see cref="FaissFactory"/> for the ranges. Checked before any native call.</param>
     /// <param name="dimension">Vector dimension D, positive.</param>
+    /// <exception cref="ArgumentException">The factory string is not a supported form (message lists them).</exception>
     /// <exception cref="FaissException">FAISS refused the factory string (message names why).</exception>
     public static FaissIndex Create(string factory, int dimension)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(factory);
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        FaissFactory.Parse(factory, dimension);
         Check(NativeMethods.Create(factory, dimension, out FaissIndexHandle handle));
         return new FaissIndex(handle);
     }
 
     /// <summary>Loads an index written by <see cref="Write"/>. Search parameters are reset to the defaults above.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="FaissException">Not a FAISS index file, not inner product, or an index without ids.</exception>
+    /// <exception cref="FaissException">Not a FAISS index file, not inner product, an index without ids, or an id map
+    /// whose length differs from the vector count (a damaged or crafted file).</exception>
     public static FaissIndex Read(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);

@@ -17,23 +17,29 @@ internal sealed class GalleryDatabase
     private const int SqliteConstraintUnique = 2067;
     private const string ItemColumns = "id, external_id, camera_id, label, captured_at, created_at, source_file_name";
 
-    private readonly string connectionString;
+    /// <summary>Columns the items table must have (a table without them is not a gallery of this schema).</summary>
+    private static readonly string[] ItemsTableColumns =
+        ["id", "external_id", "camera_id", "label", "captured_at", "created_at", "source_file_name", "embedding"];
 
-    private GalleryDatabase(string path, string connectionString)
+    private readonly string connectionString;
+    private readonly int dimension;
+
+    private GalleryDatabase(string path, string connectionString, int dimension)
     {
         Path = path;
         this.connectionString = connectionString;
+        this.dimension = dimension;
     }
 
     public string Path { get; }
 
-    /// <summary>Creates or opens the file, its tables and meta; refuses a file made for another dimension.</summary>
+    /// <summary>Creates or opens the file (a full path; its directory exists), its tables and meta; refuses a file made
+    /// for another dimension.</summary>
     /// <exception cref="ArgumentException">The database holds embeddings of another dimension.</exception>
-    /// <exception cref="InvalidDataException">The file is not a SQLite database (or not a gallery).</exception>
-    public static GalleryDatabase Open(string path, int dimension, string factory)
+    /// <exception cref="InvalidDataException">The file is not a SQLite database, or its tables are not a gallery's.</exception>
+    /// <exception cref="IOException">SQLite cannot open or write the file (message names it and SQLite's reason).</exception>
+    public static GalleryDatabase Open(string fullPath, int dimension, string factory, string? embeddingModel = null)
     {
-        string fullPath = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = fullPath,
@@ -41,16 +47,26 @@ internal sealed class GalleryDatabase
             Pooling = true,
             DefaultTimeout = 30,
         };
-        var database = new GalleryDatabase(fullPath, builder.ToString());
+        var database = new GalleryDatabase(fullPath, builder.ToString(), dimension);
         try
         {
-            database.Initialise(dimension, factory);
+            database.Initialise(dimension, factory, embeddingModel);
         }
         catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
         {
             // 26 SQLITE_NOTADB, 11 SQLITE_CORRUPT
             database.ClearPool();
             throw new InvalidDataException($"Gallery database '{fullPath}' is not a readable SQLite database: {e.Message}", e);
+        }
+        catch (SqliteException e)
+        {
+            // E.g. 14 SQLITE_CANTOPEN (a directory, an unwritable directory), 10 SQLITE_IOERR (a device such as
+            // /dev/null), 8 SQLITE_READONLY. SQLite's own messages do not name the file.
+            database.ClearPool();
+            throw new IOException(
+                $"Gallery database '{fullPath}' cannot be opened for reading and writing: {e.Message} " +
+                "It must be a SQLite file (or not exist yet) in a directory the service can write " +
+                "(SQLite keeps its -wal and -shm files next to it).", e);
         }
         catch
         {
@@ -74,7 +90,12 @@ internal sealed class GalleryDatabase
     /// veto the commit by throwing. Rolls back everything on any failure.
     /// </summary>
     /// <exception cref="DuplicateExternalIdException">An external id is already stored.</exception>
-    public IReadOnlyList<GalleryItem> Insert(IReadOnlyList<NewGalleryItem> items, DateTimeOffset createdAt, Action<long[]> beforeCommit)
+    /// <param name="items">The items' metadata (their Embedding is not used).</param>
+    /// <param name="vectors">items.Count x D row-major embeddings to store, in item order.</param>
+    /// <param name="createdAt">Creation time of every item.</param>
+    /// <param name="beforeCommit">Called with the new ids inside the transaction; throwing vetoes the commit.</param>
+    public IReadOnlyList<GalleryItem> Insert(
+        IReadOnlyList<NewGalleryItem> items, float[] vectors, DateTimeOffset createdAt, Action<long[]> beforeCommit)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction();
@@ -102,7 +123,7 @@ internal sealed class GalleryDatabase
             label.Value = (object?)item.Label ?? DBNull.Value;
             capturedAt.Value = (object?)item.CapturedAt?.UtcTicks ?? DBNull.Value;
             sourceFileName.Value = (object?)item.SourceFileName ?? DBNull.Value;
-            embedding.Value = MemoryMarshal.AsBytes(item.Embedding.AsSpan()).ToArray();
+            embedding.Value = MemoryMarshal.AsBytes(vectors.AsSpan(i * dimension, dimension)).ToArray();
             try
             {
                 ids[i] = (long)command.ExecuteScalar()!;
@@ -149,7 +170,7 @@ internal sealed class GalleryDatabase
         command.CommandText = "SELECT embedding FROM items WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadEmbedding(reader, 0) : null;
+        return reader.Read() ? ReadEmbedding(reader, 0, id) : null;
     }
 
     /// <summary>Items and embeddings of the given ids that still exist (missing ids are simply absent).</summary>
@@ -162,22 +183,24 @@ internal sealed class GalleryDatabase
         }
 
         using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {ItemColumns}, embedding FROM items WHERE id IN (");
-        int i = 0;
-        foreach (long id in ids)
+        // Chunks keep each statement far below SQLite's limit on bound parameters (32,766).
+        foreach (long[] chunk in ids.Chunk(500))
         {
-            sql.Append(i == 0 ? "" : ",").Append("$i").Append(i);
-            command.Parameters.AddWithValue($"$i{i}", id);
-            i++;
-        }
+            using var command = connection.CreateCommand();
+            var sql = new StringBuilder($"SELECT {ItemColumns}, embedding FROM items WHERE id IN (");
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ",").Append("$i").Append(i);
+                command.Parameters.AddWithValue($"$i{i}", chunk[i]);
+            }
 
-        command.CommandText = sql.Append(')').ToString();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            GalleryItem item = ReadItem(reader);
-            result[item.Id] = (item, ReadEmbedding(reader, 7));
+            command.CommandText = sql.Append(')').ToString();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                GalleryItem item = ReadItem(reader);
+                result[item.Id] = (item, ReadEmbedding(reader, 7, item.Id));
+            }
         }
 
         return result;
@@ -241,7 +264,8 @@ internal sealed class GalleryDatabase
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            yield return (reader.GetInt64(0), ReadEmbedding(reader, 1));
+            long id = reader.GetInt64(0);
+            yield return (id, ReadEmbedding(reader, 1, id));
         }
     }
 
@@ -261,14 +285,18 @@ internal sealed class GalleryDatabase
         }
 
         var clauses = new List<string>();
+        // Camera lists travel as one JSON array parameter (json_each), so any number of cameras fits in a statement
+        // (one parameter per camera hit SQLite's limit of 32,766 bound variables).
         if (filter.IncludeCameras is { Count: > 0 } include)
         {
-            clauses.Add($"camera_id IN ({Parameters(command, "$inc", include)})");
+            clauses.Add("camera_id IN (SELECT value FROM json_each($include_cameras))");
+            command.Parameters.AddWithValue("$include_cameras", JsonArray(include));
         }
 
         if (filter.ExcludeCameras is { Count: > 0 } exclude)
         {
-            clauses.Add($"(camera_id IS NULL OR camera_id NOT IN ({Parameters(command, "$exc", exclude)}))");
+            clauses.Add("(camera_id IS NULL OR camera_id NOT IN (SELECT value FROM json_each($exclude_cameras)))");
+            command.Parameters.AddWithValue("$exclude_cameras", JsonArray(exclude));
         }
 
         if (filter.CapturedFrom is { } from)
@@ -292,18 +320,8 @@ internal sealed class GalleryDatabase
         return clauses.Count == 0 ? "" : " WHERE " + string.Join(" AND ", clauses);
     }
 
-    private static string Parameters(SqliteCommand command, string prefix, IEnumerable<int> values)
-    {
-        var names = new List<string>();
-        foreach (int value in values.Distinct())
-        {
-            string name = prefix + names.Count;
-            command.Parameters.AddWithValue(name, value);
-            names.Add(name);
-        }
-
-        return string.Join(",", names);
-    }
+    private static string JsonArray(IEnumerable<int> values) =>
+        "[" + string.Join(",", values.Distinct().Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
 
     private static GalleryItem ReadItem(SqliteDataReader reader) => new(
         reader.GetInt64(0),
@@ -314,9 +332,17 @@ internal sealed class GalleryDatabase
         ToUtc(reader.GetInt64(5))!.Value,
         reader.IsDBNull(6) ? null : reader.GetString(6));
 
-    private static float[] ReadEmbedding(SqliteDataReader reader, int ordinal)
+    /// <exception cref="InvalidDataException">The stored value is not D float32 values (a damaged or foreign row).</exception>
+    private float[] ReadEmbedding(SqliteDataReader reader, int ordinal, long id)
     {
-        byte[] bytes = reader.GetFieldValue<byte[]>(ordinal);
+        byte[] bytes = reader.IsDBNull(ordinal) ? [] : reader.GetFieldValue<byte[]>(ordinal);
+        if (bytes.Length != dimension * sizeof(float))
+        {
+            throw new InvalidDataException(
+                $"Gallery database '{Path}': the embedding of item id {id} has {bytes.Length} bytes; " +
+                $"{dimension}-dimensional float32 embeddings have {dimension * sizeof(float)}. The row is damaged.");
+        }
+
         return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
     }
 
@@ -333,7 +359,7 @@ internal sealed class GalleryDatabase
         return connection;
     }
 
-    private void Initialise(int dimension, string factory)
+    private void Initialise(int dimension, string factory, string? embeddingModel)
     {
         using var connection = OpenConnection();
         using (var wal = connection.CreateCommand())
@@ -357,11 +383,22 @@ internal sealed class GalleryDatabase
                     created_at INTEGER NOT NULL,
                     source_file_name TEXT,
                     embedding BLOB NOT NULL);
+                """;
+            schema.ExecuteNonQuery();
+        }
+
+        // Tables of these names made by something else: refuse before any statement trips over a missing column.
+        RequireColumns(connection, transaction, "meta", ["key", "value"]);
+        RequireColumns(connection, transaction, "items", ItemsTableColumns);
+        using (var indexes = connection.CreateCommand())
+        {
+            indexes.Transaction = transaction;
+            indexes.CommandText = """
                 CREATE INDEX IF NOT EXISTS items_camera_id ON items (camera_id);
                 CREATE INDEX IF NOT EXISTS items_captured_at ON items (captured_at);
                 CREATE INDEX IF NOT EXISTS items_label ON items (label);
                 """;
-            schema.ExecuteNonQuery();
+            indexes.ExecuteNonQuery();
         }
 
         Dictionary<string, string> meta = ReadMeta(connection, transaction);
@@ -377,10 +414,52 @@ internal sealed class GalleryDatabase
                 "Use the model that filled it, or another database file.", nameof(dimension));
         }
 
+        if (embeddingModel is not null)
+        {
+            if (meta.TryGetValue("embedding_model", out string? storedModel) && storedModel != embeddingModel)
+            {
+                using var count = connection.CreateCommand();
+                count.Transaction = transaction;
+                count.CommandText = "SELECT COUNT(*) FROM items";
+                long items = (long)count.ExecuteScalar()!;
+                if (items > 0)
+                {
+                    throw new GalleryModelMismatchException(Path, storedModel, embeddingModel, items);
+                }
+            }
+
+            WriteMeta(connection, transaction, "embedding_model", embeddingModel);
+        }
+
         WriteMeta(connection, transaction, "schema_version", SchemaVersion);
         WriteMeta(connection, transaction, "dimension", dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WriteMeta(connection, transaction, "index_factory", factory);
         transaction.Commit();
+    }
+
+    /// <exception cref="InvalidDataException">The table lacks one of <paramref name="required"/>.</exception>
+    private void RequireColumns(SqliteConnection connection, SqliteTransaction transaction, string table, string[] required)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT name FROM pragma_table_info($table)";
+        command.Parameters.AddWithValue("$table", table);
+        var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                columns.Add(reader.GetString(0));
+            }
+        }
+
+        string[] missing = [.. required.Where(column => !columns.Contains(column))];
+        if (missing.Length > 0)
+        {
+            throw new InvalidDataException(
+                $"Gallery database '{Path}' has a '{table}' table without the column(s) {string.Join(", ", missing)}: " +
+                $"it is not a SanReid gallery (schema version {SchemaVersion}). Use another database file.");
+        }
     }
 
     private static Dictionary<string, string> ReadMeta(SqliteConnection connection, SqliteTransaction transaction)

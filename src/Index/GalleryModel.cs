@@ -9,7 +9,11 @@ public sealed record NewGalleryItem(
     DateTimeOffset? CapturedAt = null,
     string? SourceFileName = null);
 
-/// <summary>A stored gallery item (metadata; the embedding is returned only by <see cref="GalleryStore.GetEmbedding"/>).</summary>
+/// <summary>
+/// A stored gallery item (metadata; the embedding is returned only by <see cref="GalleryStore.GetEmbedding"/>).
+/// <see cref="Id"/> is assigned by the store (SQLite autoincrement, never reused). Times come back in UTC (offset 0),
+/// the same instant as given.
+/// </summary>
 public sealed record GalleryItem(
     long Id,
     string? ExternalId,
@@ -19,7 +23,12 @@ public sealed record GalleryItem(
     DateTimeOffset CreatedAt,
     string? SourceFileName);
 
-/// <summary>Filters shared by <see cref="GalleryStore.List"/> and <see cref="GalleryStore.Search"/>. Null = no filter.</summary>
+/// <summary>
+/// Filters shared by <see cref="GalleryStore.List"/> and <see cref="GalleryStore.Search"/>. Null = no filter; an empty
+/// camera collection is no filter either. Constraints combine with AND. An item without a camera id never passes
+/// <see cref="IncludeCameras"/> and always passes <see cref="ExcludeCameras"/>; an item without a capture time never
+/// passes a time bound.
+/// </summary>
 public sealed record GalleryFilter
 {
     /// <summary>Only these camera ids.</summary>

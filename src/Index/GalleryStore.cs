@@ -9,8 +9,27 @@ public sealed record GalleryStoreOptions
     public required string DatabasePath { get; init; }
     /// <summary>Embedding dimension D; every added vector must have it. A database made with another D is refused.</summary>
     public required int Dimension { get; init; }
-    /// <summary>FAISS factory string, inner product metric: "Flat", "IVF{n},Flat", "HNSW{m}", "IVF{n},PQ{m}".</summary>
+    /// <summary>FAISS factory string, inner product metric: "Flat", "IVF{n},Flat", "HNSW{m}", "IVF{n},PQ{m}[x{nbits}]"
+    /// (ranges: <see cref="FaissFactory"/>).</summary>
     public string IndexFactory { get; init; } = "Flat";
+    /// <summary>
+    /// Identifies the model whose embeddings the gallery holds (e.g. the ONNX file's name and SHA-256). Scores between
+    /// two models' embeddings mean nothing, so a non-empty database filled by another model is refused
+    /// (<see cref="GalleryModelMismatchException"/>). Null: not checked and not recorded.
+    /// </summary>
+    public string? EmbeddingModel { get; init; }
+}
+
+/// <summary>The gallery database holds embeddings of another model than the one it was opened with.</summary>
+public sealed class GalleryModelMismatchException(string databasePath, string storedModel, string requestedModel, long items)
+    : Exception($"Gallery database '{databasePath}' holds {items} embedding(s) of model '{storedModel}', not of '{requestedModel}'. " +
+                "Embeddings of different models are not comparable: use another database file for this model, " +
+                "or the model that filled it.")
+{
+    /// <summary>The model recorded in the database.</summary>
+    public string StoredModel { get; } = storedModel;
+    /// <summary>The model the store was opened with.</summary>
+    public string RequestedModel { get; } = requestedModel;
 }
 
 /// <summary>
@@ -19,7 +38,8 @@ public sealed record GalleryStoreOptions
 /// </summary>
 /// <remarks>
 /// <para>Embeddings are float32 vectors of <see cref="Dimension"/> values with L2 norm 1 (± 1e-3), as the model
-/// contract (DESIGN.md) produces them; scores are inner products = cosine similarity, in [-1, 1].</para>
+/// contract (DESIGN.md) produces them; they and queries are rescaled to unit norm, and scores are inner products =
+/// cosine similarity, clamped to [-1, 1].</para>
 /// <para>Index types that need training (IVF, PQ) are trained on the stored vectors once the gallery holds
 /// <see cref="FaissIndex.MinTrainingPoints"/> of them (39 per k-means centroid); until then the store searches an
 /// exact Flat index, which is both correct and fast at that size. <see cref="ActiveIndexFactory"/> says which is in use.
@@ -28,29 +48,47 @@ public sealed record GalleryStoreOptions
 /// <para>Search never silently returns fewer matches than qualify: when an approximate index (IVF, HNSW) returns
 /// fewer than min(k, qualifying items) hits for a filter, the store scores the qualifying items exactly instead.
 /// Every returned score is recomputed exactly from the stored embedding, so lossy PQ codes only choose candidates.</para>
-/// <para>Concurrency: searches and reads run in parallel; add and delete take an exclusive lock.</para>
+/// <para>Concurrency: searches and reads run in parallel; add and delete take an exclusive lock. One store owns its
+/// database file: <see cref="Open(GalleryStoreOptions)"/> takes an exclusive OS lock on "&lt;database&gt;.lock" for the store's life, so a
+/// second store on the same file (in this or another process) is refused instead of silently diverging.</para>
+/// <para>Index failures never undo committed data: when training or rebuilding the configured index fails after an
+/// add or delete was committed (or at open), the store keeps searching the exact index it has (Flat, or the old
+/// one) and records why in <see cref="LastIndexError"/>; the configured index is tried again at the next open.</para>
 /// </remarks>
 public sealed class GalleryStore : IDisposable
 {
     /// <summary>Largest deviation from 1 allowed in an embedding's L2 norm.</summary>
     public const float NormTolerance = 1e-3f;
 
-    /// <summary>Candidates fetched per requested hit from a lossy (PQ/SQ) index before exact re-scoring.</summary>
+    /// <summary>Candidates fetched per requested hit from a lossy (PQ) index before exact re-scoring.</summary>
     private const int LossyCandidateFactor = 4;
+
+    /// <summary>Norm deviation below which a vector is stored as given (float32 normalisation leaves a few ulps).</summary>
+    private const float RenormaliseAbove = 1e-6f;
 
     private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
     private readonly GalleryDatabase database;
+    private readonly FileStream ownership;
+    private readonly FaissFactory factory;
     private readonly HashSet<long> tombstones = [];
     private readonly long configuredTrainingPoints;
+    private readonly Action<string>? beforeIndexBuild;
     private FaissIndex index;
     private long count;
+    private bool configuredIndexFailed;
+    private string? lastIndexError;
     private bool disposed;
 
-    private GalleryStore(GalleryStoreOptions options, GalleryDatabase database, long configuredTrainingPoints)
+    private GalleryStore(
+        GalleryStoreOptions options, FaissFactory factory, GalleryDatabase database, FileStream ownership,
+        long configuredTrainingPoints, Action<string>? beforeIndexBuild)
     {
         Options = options;
+        this.factory = factory;
         this.database = database;
+        this.ownership = ownership;
         this.configuredTrainingPoints = configuredTrainingPoints;
+        this.beforeIndexBuild = beforeIndexBuild;
         index = BuildIndex(out string active);
         ActiveIndexFactory = active;
     }
@@ -62,8 +100,21 @@ public sealed class GalleryStore : IDisposable
     public int Dimension => Options.Dimension;
 
     /// <summary>The FAISS factory string searched now: <see cref="GalleryStoreOptions.IndexFactory"/>, or "Flat" while
-    /// too few items are stored to train it.</summary>
+    /// too few items are stored to train it (or after building it failed: <see cref="LastIndexError"/>).</summary>
     public string ActiveIndexFactory { get; private set; }
+
+    /// <summary>
+    /// Why the last build of the configured index failed (exception type and message), or null when none failed since
+    /// open. Searches stay correct meanwhile: the store searches the exact Flat index (or the index it had).
+    /// </summary>
+    public string? LastIndexError
+    {
+        get
+        {
+            using var _ = ReadLock();
+            return lastIndexError;
+        }
+    }
 
     /// <summary>Number of stored items.</summary>
     public long Count
@@ -75,17 +126,28 @@ public sealed class GalleryStore : IDisposable
         }
     }
 
-    /// <summary>Opens (or creates) the store and loads FAISS from SQLite.</summary>
-    /// <exception cref="ArgumentException">Empty path, non-positive dimension, a factory string FAISS refuses, or a
-    /// database holding embeddings of another dimension.</exception>
-    /// <exception cref="InvalidDataException">The file is not a SQLite gallery database.</exception>
-    public static GalleryStore Open(GalleryStoreOptions options)
+    /// <summary>Opens (or creates) the store, takes ownership of the database file and loads FAISS from SQLite.</summary>
+    /// <exception cref="ArgumentException">Empty path, non-positive dimension, an unsupported factory string (the
+    /// message lists the supported forms, <see cref="FaissFactory"/>), or a database holding embeddings of another
+    /// dimension.</exception>
+    /// <exception cref="InvalidDataException">The file is not a SQLite gallery database, or a stored embedding does not
+    /// have <see cref="GalleryStoreOptions.Dimension"/> float32 values (the message names the item id).</exception>
+    /// <exception cref="IOException">The path is a directory or cannot be opened for writing, or the database is
+    /// already open in another <see cref="GalleryStore"/> (this or another process).</exception>
+    /// <exception cref="GalleryModelMismatchException">The database holds embeddings of another <see cref="GalleryStoreOptions.EmbeddingModel"/>.</exception>
+    public static GalleryStore Open(GalleryStoreOptions options) => Open(options, beforeIndexBuild: null);
+
+    /// <summary><see cref="Open(GalleryStoreOptions)"/> with a test seam: <paramref name="beforeIndexBuild"/> runs
+    /// (with the factory string) before every build of a non-Flat index, and may throw to simulate a FAISS failure.</summary>
+    internal static GalleryStore Open(GalleryStoreOptions options, Action<string>? beforeIndexBuild)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.DatabasePath, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Dimension, 1, nameof(options));
         ArgumentException.ThrowIfNullOrWhiteSpace(options.IndexFactory, nameof(options));
 
+        // The allow-list runs before any native call: FAISS crashes the process on some factory strings it accepts.
+        FaissFactory factory = FaissFactory.Parse(options.IndexFactory, options.Dimension);
         long trainingPoints;
         try
         {
@@ -97,20 +159,51 @@ public sealed class GalleryStore : IDisposable
             throw new ArgumentException($"FAISS refused the index factory '{options.IndexFactory}': {e.Message}", nameof(options), e);
         }
 
-        GalleryDatabase database = GalleryDatabase.Open(options.DatabasePath, options.Dimension, options.IndexFactory);
+        string fullPath = Path.GetFullPath(options.DatabasePath);
+        if (File.Exists(fullPath) && new FileInfo(fullPath).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+        {
+            // A symlink to the database: lock (and open) the real file, so both spellings meet the same lock.
+            fullPath = target.FullName;
+        }
+
+        if (Directory.Exists(fullPath))
+        {
+            throw new IOException($"Gallery database '{fullPath}' is a directory; give the path of a database file.");
+        }
+
+        string? directory = Path.GetDirectoryName(fullPath);
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        FileStream ownership = TakeOwnership(fullPath, out bool createdLockFile);
+        GalleryDatabase? database = null;
         try
         {
-            return new GalleryStore(options, database, trainingPoints);
+            database = GalleryDatabase.Open(fullPath, options.Dimension, options.IndexFactory, options.EmbeddingModel);
+            return new GalleryStore(options, factory, database, ownership, trainingPoints, beforeIndexBuild);
         }
         catch
         {
-            database.ClearPool();
+            database?.ClearPool();
+            if (createdLockFile && database is null)
+            {
+                // Nothing usable was there (e.g. a device or an unwritable path): leave no lock file behind.
+                TryDelete(LockPath(fullPath));
+            }
+
+            ownership.Dispose();
+
             throw;
         }
     }
 
     /// <summary>Adds items atomically (all or none); returns them with their new ids, in input order.</summary>
-    /// <exception cref="ArgumentException">Wrong dimension or non-finite values.</exception>
+    /// <remarks>Each embedding is stored rescaled to unit norm (bit-identical when its norm is already within 1e-6 of
+    /// 1), so scores of stored vectors stay cosines in [-1, 1]. Once the rows are committed nothing throws: a failure
+    /// to train or rebuild the configured index leaves the exact index in use (<see cref="LastIndexError"/>).</remarks>
+    /// <exception cref="ArgumentException">Wrong dimension, non-finite values, or L2 norm off 1 by more than <see cref="NormTolerance"/>.</exception>
     /// <exception cref="DuplicateExternalIdException">An external id already exists.</exception>
     public IReadOnlyList<GalleryItem> Add(IReadOnlyList<NewGalleryItem> items)
     {
@@ -135,7 +228,9 @@ public sealed class GalleryStore : IDisposable
         var vectors = new float[items.Count * Dimension];
         for (int i = 0; i < items.Count; i++)
         {
-            items[i].Embedding.CopyTo(vectors, i * Dimension);
+            Span<float> row = vectors.AsSpan(i * Dimension, Dimension);
+            items[i].Embedding.CopyTo(row);
+            Renormalise(row);
         }
 
         bool addedToIndex = false;
@@ -143,7 +238,7 @@ public sealed class GalleryStore : IDisposable
         IReadOnlyList<GalleryItem> stored;
         try
         {
-            stored = database.Insert(items, DateTimeOffset.UtcNow, ids =>
+            stored = database.Insert(items, vectors, DateTimeOffset.UtcNow, ids =>
             {
                 index.Add(vectors, ids);
                 newIds = ids;
@@ -157,8 +252,9 @@ public sealed class GalleryStore : IDisposable
             throw;
         }
 
+        // Committed: from here on nothing may throw (the items are stored and the current index holds them).
         count += stored.Count;
-        if (ActiveIndexFactory != Options.IndexFactory && count >= configuredTrainingPoints)
+        if (ActiveIndexFactory != Options.IndexFactory && !configuredIndexFailed && count >= configuredTrainingPoints)
         {
             Rebuild();
         }
@@ -192,7 +288,7 @@ public sealed class GalleryStore : IDisposable
         return database.List(filter, afterId, limit);
     }
 
-    /// <summary>Deletes an item; false when it did not exist.</summary>
+    /// <summary>Deletes an item; false when it did not exist. Never throws once the row is deleted.</summary>
     public bool Delete(long id)
     {
         using var _ = WriteLock();
@@ -202,7 +298,18 @@ public sealed class GalleryStore : IDisposable
         }
 
         count--;
-        ForgetInIndex([id]);
+        try
+        {
+            ForgetInIndex([id]);
+        }
+        catch (Exception e)
+        {
+            // Committed: exclude the id at search time instead (works for every index type).
+            tombstones.Add(id);
+            lastIndexError = $"Removing id {id} from the {ActiveIndexFactory} index failed; it is excluded at search " +
+                $"time instead. {e.GetType().Name}: {e.Message}";
+        }
+
         if (tombstones.Count > 0 && tombstones.Count * 4 > index.Count)
         {
             Rebuild();
@@ -232,6 +339,7 @@ public sealed class GalleryStore : IDisposable
 
         ValidateFilter(filter);
         float[] q = query.ToArray();
+        Renormalise(q);
         using var _ = ReadLock();
         if (count == 0)
         {
@@ -246,7 +354,7 @@ public sealed class GalleryStore : IDisposable
         }
 
         int wanted = (int)Math.Min(k, qualifying);
-        int candidates = IsLossy(ActiveIndexFactory) ? (int)Math.Min((long)wanted * LossyCandidateFactor, qualifying) : wanted;
+        int candidates = ActiveIndexFactory == Options.IndexFactory && factory.IsLossy ? (int)Math.Min((long)wanted * LossyCandidateFactor, qualifying) : wanted;
         FaissHit[] hits = allowed is not null ? index.SearchAllowed(q, candidates, allowed)
             : tombstones.Count > 0 ? index.SearchExcluding(q, candidates, [.. tombstones])
             : index.Search(q, candidates);
@@ -285,6 +393,7 @@ public sealed class GalleryStore : IDisposable
             disposed = true;
             index.Dispose();
             database.ClearPool();
+            ownership.Dispose();
         }
         finally
         {
@@ -296,9 +405,60 @@ public sealed class GalleryStore : IDisposable
         filter is not null && (filter.IncludeCameras is { Count: > 0 } || filter.ExcludeCameras is { Count: > 0 }
             || filter.CapturedFrom is not null || filter.CapturedTo is not null || filter.Label is not null);
 
-    private static bool IsLossy(string factory) =>
-        factory.Contains("PQ", StringComparison.Ordinal) || factory.Contains("SQ", StringComparison.Ordinal)
-        || factory.Contains("LSH", StringComparison.Ordinal);
+    private static string LockPath(string databasePath) => databasePath + ".lock";
+
+    /// <summary>
+    /// Opens "&lt;database&gt;.lock" with FileShare.None, which .NET implements on Linux/macOS with flock(LOCK_EX): held
+    /// until the stream is disposed (or the process dies), refused to every other open in any process. The file
+    /// itself stays (deleting lock files races with other openers).
+    /// </summary>
+    private static FileStream TakeOwnership(string databasePath, out bool created)
+    {
+        string lockPath = LockPath(databasePath);
+        created = !File.Exists(lockPath);
+        try
+        {
+            return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException(
+                $"Gallery database '{databasePath}' cannot be opened: its lock file '{lockPath}' cannot be created " +
+                $"or opened ({e.Message}). The directory must be writable.", e);
+        }
+        catch (IOException e) when (File.Exists(lockPath))
+        {
+            throw new IOException(
+                $"Gallery database '{databasePath}' is already open in another GalleryStore (in this or another " +
+                $"process; lock file '{lockPath}': {e.Message}). One store owns a database file: share that store, or " +
+                "stop the other process.", e);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Scales a finite, nearly unit vector to unit L2 norm, so inner products of stored vectors never exceed 1
+    /// by more than float rounding; vectors already within <see cref="RenormaliseAbove"/> of 1 are left bit-identical.</summary>
+    private static void Renormalise(Span<float> vector)
+    {
+        float norm = TensorPrimitives.Norm(vector);
+        if (Math.Abs(norm - 1f) > RenormaliseAbove && norm > 0f)
+        {
+            TensorPrimitives.Divide(vector, norm, vector);
+        }
+    }
 
     private static void ValidateFilter(GalleryFilter? filter)
     {
@@ -338,7 +498,8 @@ public sealed class GalleryStore : IDisposable
         var matches = new List<GalleryMatch>(rows.Count);
         foreach ((GalleryItem item, float[] embedding) in rows.Values)
         {
-            matches.Add(new GalleryMatch(item, TensorPrimitives.Dot(query, embedding)));
+            // Cosine of unit vectors; float rounding can overshoot 1 by an ulp or two, which callers must never see.
+            matches.Add(new GalleryMatch(item, Math.Clamp(TensorPrimitives.Dot(query, embedding), -1f, 1f)));
         }
 
         matches.Sort(CompareMatches);
@@ -384,10 +545,26 @@ public sealed class GalleryStore : IDisposable
         }
     }
 
-    /// <summary>Replaces the FAISS index with one rebuilt from SQLite (caller holds the write lock, or constructs).</summary>
+    /// <summary>
+    /// Replaces the FAISS index with one rebuilt from SQLite. Runs after a commit (caller holds the write lock), so it
+    /// never throws: if even the rebuild fails, the current index (which holds every committed vector, with deleted
+    /// ones tombstoned or removed) stays in use and <see cref="LastIndexError"/> says why.
+    /// </summary>
     private void Rebuild()
     {
-        FaissIndex rebuilt = BuildIndex(out string active);
+        FaissIndex rebuilt;
+        string active;
+        try
+        {
+            rebuilt = BuildIndex(out active);
+        }
+        catch (Exception e)
+        {
+            lastIndexError = $"Rebuilding the index from the database failed; the previous {ActiveIndexFactory} index " +
+                $"stays in use. {e.GetType().Name}: {e.Message}";
+            return;
+        }
+
         FaissIndex old = index;
         index = rebuilt;
         ActiveIndexFactory = active;
@@ -395,6 +572,12 @@ public sealed class GalleryStore : IDisposable
         old.Dispose();
     }
 
+    /// <summary>
+    /// Builds the configured index from every stored vector, or an exact Flat one while too few are stored to train it
+    /// or when building the configured one failed (recorded in <see cref="lastIndexError"/>; not retried until the
+    /// next open, so one bad training does not repeat on every add).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A stored embedding is damaged.</exception>
     private FaissIndex BuildIndex(out string active)
     {
         var ids = new List<long>();
@@ -407,25 +590,46 @@ public sealed class GalleryStore : IDisposable
 
         count = ids.Count;
         float[] data = [.. vectors];
-        active = Options.IndexFactory;
-        FaissIndex built = FaissIndex.Create(Options.IndexFactory, Dimension);
+        long[] idArray = [.. ids];
+        if (factory.Kind != FaissIndexKind.Flat && !configuredIndexFailed && ids.Count >= configuredTrainingPoints)
+        {
+            try
+            {
+                active = Options.IndexFactory;
+                return Build(Options.IndexFactory, data, idArray);
+            }
+            catch (Exception e)
+            {
+                configuredIndexFailed = true;
+                lastIndexError = $"Building the {Options.IndexFactory} index from {ids.Count} vectors failed; the exact " +
+                    $"Flat index is searched instead until the next open. {e.GetType().Name}: {e.Message}";
+            }
+        }
+
+        active = "Flat";
+        return Build(active, data, idArray);
+    }
+
+    private FaissIndex Build(string factoryText, float[] data, long[] ids)
+    {
+        if (factoryText != "Flat")
+        {
+            beforeIndexBuild?.Invoke(factoryText);
+        }
+
+        FaissIndex built = FaissIndex.Create(factoryText, Dimension);
         try
         {
             if (!built.IsTrained)
             {
-                if (ids.Count >= configuredTrainingPoints)
-                {
-                    built.Train(data);
-                }
-                else
-                {
-                    built.Dispose();
-                    active = "Flat";
-                    built = FaissIndex.Create(active, Dimension);
-                }
+                built.Train(data);
             }
 
-            built.Add(data, ids.ToArray());
+            if (ids.Length > 0)
+            {
+                built.Add(data, ids);
+            }
+
             return built;
         }
         catch

@@ -1,9 +1,3 @@
-using System.CommandLine;
-
-// sanreid-train: every Trainer command. Each command lives in its own file under Cli/ and exposes Create().
-var root = new RootCommand("SanReid trainer: SAN (AAAI 2020) encoder training, evaluation and ONNX export.");
-foreach (var command in SanReid.Trainer.Cli.Commands.All())
-{
-    root.Subcommands.Add(command);
-}
-return root.Parse(args).Invoke();
+// sanreid-train: every Trainer command. Each command lives in its own file under Cli/ and exposes Create();
+// Cli/CommandLine.cs builds the root and applies the exit-code convention (0 ok, 1 runtime error, 2 usage error).
+return SanReid.Trainer.Cli.CommandLine.Invoke(args);

@@ -24,6 +24,18 @@ public class BadInputTests(ApiFactory factory) : IClassFixture<ApiFactory>
         return bytes;
     }
 
+    // A valid PNG with one byte of its image data changed, so the IDAT chunk's CRC no longer matches.
+    private static byte[] PngWithBrokenChunk()
+    {
+        using var image = SixLabors.ImageSharp.Image.Load(GeneratedJpeg(3));
+        using var stream = new MemoryStream();
+        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, stream);
+        var bytes = stream.ToArray();
+        int idat = bytes.AsSpan().IndexOf("IDAT"u8);
+        bytes[idat + 20] ^= 0x5A;
+        return bytes;
+    }
+
     private static byte[] RandomBytes()
     {
         var bytes = new byte[3000];
@@ -49,14 +61,17 @@ public class BadInputTests(ApiFactory factory) : IClassFixture<ApiFactory>
         { "/api/v1/embeddings", "random-bytes", 400, "not_an_image" },
         { "/api/v1/embeddings", "truncated-jpeg", 400, "corrupt_image" },
         { "/api/v1/embeddings", "huge-header", 413, "image_too_large" },
+        { "/api/v1/embeddings", "broken-png", 400, "corrupt_image" },
         { "/api/v1/gallery", "zero-bytes", 400, "not_an_image" },
         { "/api/v1/gallery", "random-bytes", 400, "not_an_image" },
         { "/api/v1/gallery", "truncated-jpeg", 400, "corrupt_image" },
         { "/api/v1/gallery", "huge-header", 413, "image_too_large" },
+        { "/api/v1/gallery", "broken-png", 400, "corrupt_image" },
         { "/api/v1/search", "zero-bytes", 400, "not_an_image" },
         { "/api/v1/search", "random-bytes", 400, "not_an_image" },
         { "/api/v1/search", "truncated-jpeg", 400, "corrupt_image" },
         { "/api/v1/search", "huge-header", 413, "image_too_large" },
+        { "/api/v1/search", "broken-png", 400, "corrupt_image" },
     };
 
     [Theory]
@@ -69,6 +84,7 @@ public class BadInputTests(ApiFactory factory) : IClassFixture<ApiFactory>
             "random-bytes" => RandomBytes(),
             "truncated-jpeg" => TruncatedJpeg(),
             "huge-header" => JpegClaiming50000x50000(),
+            "broken-png" => PngWithBrokenChunk(),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         string field = endpoint == "/api/v1/search" ? "image" : "images";
@@ -108,6 +124,16 @@ public class BadInputTests(ApiFactory factory) : IClassFixture<ApiFactory>
         var jpeg = GeneratedJpeg(6, 16, 32);
         var files = Enumerable.Range(0, ApiFactory.MaxImagesPerRequest + 1).Select(i => new Upload("images", $"{i}.jpg", jpeg));
         await AssertRejected(() => _client.PostAsync("/api/v1/gallery", Form(files)), HttpStatusCode.BadRequest, "too_many_images");
+    }
+
+    [Theory]
+    [InlineData("/api/v1/embeddings")]
+    [InlineData("/api/v1/gallery")]
+    public async Task AThousandImagesAreRefused(string endpoint)
+    {
+        var jpeg = GeneratedJpeg(6, 8, 16);
+        var files = Enumerable.Range(0, 1000).Select(i => new Upload("images", $"{i}.jpg", jpeg));
+        await AssertRejected(() => _client.PostAsync(endpoint, Form(files)), HttpStatusCode.BadRequest, "too_many_images");
     }
 
     [Fact]

@@ -62,6 +62,7 @@ public class HealthAndModelTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         foreach (var path in new[] { "/api/v1/embeddings", "/api/v1/gallery", "/api/v1/gallery/{id}", "/api/v1/search", "/api/v1/model" })
             Assert.Contains($"\"{path}\"", text);
+        Assert.Contains("\"X-Api-Key\"", text); // the key header as a security scheme, for Swagger UI's Authorize
         var ui = await _client.GetAsync("/swagger/index.html");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
     }

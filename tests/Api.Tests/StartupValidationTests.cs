@@ -12,10 +12,37 @@ public class StartupValidationTests
     [InlineData("SanReid:Search:DefaultK", "500", "DefaultK")]
     [InlineData("SanReid:Limits:MaxImagesPerRequest", "0", "MaxImagesPerRequest")]
     [InlineData("SanReid:Gallery:IndexFactory", "Bogus", "IndexFactory")]
+    [InlineData("SanReid:Auth:ApiKeys:0", "short", "ApiKeys")]
+    [InlineData("SanReid:Auth:KeySha256:0", "not-hex", "KeySha256")]
+    [InlineData("SanReid:RateLimit:PermitsPerSecond", "0", "PermitsPerSecond")]
+    [InlineData("SanReid:Batching:MaxBatchSize", "0", "MaxBatchSize")]
+    [InlineData("SanReid:Batching:MaxWaitMilliseconds", "-1", "MaxWaitMilliseconds")]
+    [InlineData("SanReid:Limits:MaxPixels", "0", "MaxPixels")]
     public void InvalidOptionFailsStartUp(string key, string value, string named)
     {
-        var e = Assert.Throws<OptionsValidationException>(() => new ApiFactory(new Dictionary<string, string> { [key] = value }).Dispose());
+        var e = Assert.IsType<OptionsValidationException>(StartUpFailure(new Dictionary<string, string> { [key] = value }));
         Assert.Contains(named, e.Message);
+    }
+
+    // WebApplicationFactory (minimal hosting) can race with a host that failed to start and throw
+    // ObjectDisposedException from its own port lookup instead of the start-up exception; try again then.
+    private static Exception StartUpFailure(IReadOnlyDictionary<string, string> overrides)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                ApiFactory.With(overrides).Dispose();
+                throw new Xunit.Sdk.XunitException("start-up did not fail");
+            }
+            catch (ObjectDisposedException) when (attempt < 4)
+            {
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                return e;
+            }
+        }
     }
 
     [Fact]
@@ -23,19 +50,43 @@ public class StartupValidationTests
     {
         var path = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}.onnx");
 
-        var e = Assert.Throws<FileNotFoundException>(
-            () => new ApiFactory(new Dictionary<string, string> { ["SanReid:Model:Path"] = path }).Dispose());
+        var e = Assert.IsType<FileNotFoundException>(StartUpFailure(new Dictionary<string, string> { ["SanReid:Model:Path"] = path }));
 
         Assert.Contains(path, e.Message);
     }
 
     [Fact]
+    public async Task CudaProviderEitherRunsOnCudaOrFailsStartUpSayingWhy()
+    {
+        var overrides = new Dictionary<string, string> { ["SanReid:Model:ExecutionProvider"] = "cuda" };
+        if (OnnxEmbedderProbe.CudaError() is { } error)
+        {
+            // No CUDA here: start-up must stop with a message naming the option and the native reason.
+            var e = Assert.IsType<InvalidOperationException>(StartUpFailure(overrides));
+            Assert.Contains("ExecutionProvider is 'cuda'", e.Message);
+            Assert.Contains(error, e.Message);
+        }
+        else
+        {
+            using var factory = ApiFactory.With(overrides);
+            var body = await ApiClient.ReadJson(await factory.CreateClient().GetAsync("/health/ready"));
+            Assert.Equal("CUDA", body.GetProperty("execution_provider").GetString());
+        }
+    }
+
+    [Fact]
     public async Task CpuProviderIsUsedWhenConfigured()
     {
-        using var factory = new ApiFactory(new Dictionary<string, string> { ["SanReid:Model:ExecutionProvider"] = "cpu" });
+        using var factory = ApiFactory.With(new Dictionary<string, string> { ["SanReid:Model:ExecutionProvider"] = "cpu" });
         var body = await ApiClient.ReadJson(await factory.CreateClient().GetAsync("/health/ready"));
 
         Assert.Equal("CPU", body.GetProperty("execution_provider").GetString());
         Assert.False(body.TryGetProperty("provider_note", out _));
     }
+}
+
+/// <summary>Whether this machine can load ONNX Runtime's CUDA provider (the Api's own probe).</summary>
+internal static class OnnxEmbedderProbe
+{
+    public static string? CudaError() => SanReid.Api.Services.OnnxEmbedder.ProbeCuda(0);
 }

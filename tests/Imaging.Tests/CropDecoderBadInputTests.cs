@@ -2,6 +2,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
 using static SanReid.Imaging.Tests.TestImages;
 
@@ -148,6 +149,64 @@ public class CropDecoderBadInputTests
         {
             File.Delete(path);
         }
+    }
+
+    // RIFF "WEBP" with VP8X (animation flag), ANIM and two ANMF frames each holding the still's VP8L chunk
+    // (WebP container specification, "Extended File Format" and "Animation").
+    private static byte[] AnimatedWebp(int width, int height)
+    {
+        using var image = TopRedBottomBlue(width, height);
+        var still = Encode(image, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
+        var bitstream = still[12..]; // the VP8L chunk, header included
+        static byte[] U24(int v) => [(byte)v, (byte)(v >> 8), (byte)(v >> 16)];
+        static byte[] Chunk(string fourCc, byte[] data) =>
+            [.. System.Text.Encoding.ASCII.GetBytes(fourCc), .. BitConverter.GetBytes(data.Length), .. data, .. (data.Length % 2 == 1 ? new byte[1] : [])];
+        byte[] frame = [.. U24(0), .. U24(0), .. U24(width - 1), .. U24(height - 1), .. U24(100), 0, .. bitstream];
+        byte[] body =
+        [
+            .. "WEBP"u8,
+            .. Chunk("VP8X", [0x02, 0, 0, 0, .. U24(width - 1), .. U24(height - 1)]),
+            .. Chunk("ANIM", [0, 0, 0, 0, 0, 0]),
+            .. Chunk("ANMF", frame),
+            .. Chunk("ANMF", frame),
+        ];
+        return [.. "RIFF"u8, .. BitConverter.GetBytes(body.Length), .. body];
+    }
+
+    [Fact]
+    public void AnimatedWebpIsUnsupported()
+    {
+        var bytes = AnimatedWebp(16, 32);
+
+        var e = Assert.Throws<UnsupportedImageException>(() => CropDecoder.DecodeAndResize(new MemoryStream(bytes)));
+
+        Assert.Equal("unsupported_image", e.Code);
+        Assert.Contains("animated", e.Message);
+    }
+
+    [Fact]
+    public void UnsupportedErrorsNameTheFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sanreid-{Guid.NewGuid():N}.webp");
+        File.WriteAllBytes(path, AnimatedWebp(8, 8));
+        try
+        {
+            var e = Assert.Throws<UnsupportedImageException>(() => CropDecoder.DecodeAndResizeFile(path));
+            Assert.Contains(path, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void MissingFileAndDirectoryPassThroughAsFileSystemErrors()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"sanreid-{Guid.NewGuid():N}");
+        Assert.Throws<FileNotFoundException>(() => CropDecoder.DecodeAndResizeFile(Path.Combine(Path.GetTempPath(), $"{Guid.NewGuid():N}.jpg")));
+        Assert.Throws<DirectoryNotFoundException>(() => CropDecoder.DecodeAndResizeFile(Path.Combine(dir, "a.jpg")));
+        Assert.Throws<UnauthorizedAccessException>(() => CropDecoder.DecodeAndResizeFile(Path.GetTempPath()));
     }
 
     private sealed class ForwardOnlyStream(byte[] data) : Stream

@@ -6,7 +6,7 @@ using static SanReid.Imaging.Tests.TestImages;
 
 namespace SanReid.Imaging.Tests;
 
-/// <summary>Grey, RGBA and 16-bit inputs become 8-bit RGB (alpha ignored, 16-bit scaled).</summary>
+/// <summary>Grey, RGBA and 16-bit inputs become 8-bit RGB (alpha ignored except for a fully transparent border, 16-bit scaled).</summary>
 public class CropDecoderColourTests
 {
     [Fact]
@@ -50,6 +50,24 @@ public class CropDecoderColourTests
     }
 
     [Fact]
+    public void FullyTransparentBorderIsCutOffBeforeTheResize()
+    {
+        using var opaque = new Image<Rgba32>(16, 32);
+        for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 16; x++)
+                opaque[x, y] = new Rgba32((byte)(x * 15), (byte)(y * 7), 60, 255);
+        using var padded = new Image<Rgba32>(16 + 9, 32 + 5, new Rgba32(255, 0, 255, 0)); // transparent magenta
+        for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 16; x++)
+                padded[x + 4, y + 2] = opaque[x, y];
+
+        var fromOpaque = CropDecoder.DecodeAndResize(new MemoryStream(Encode(opaque, new PngEncoder { ColorType = PngColorType.RgbWithAlpha })));
+        var fromPadded = CropDecoder.DecodeAndResize(new MemoryStream(Encode(padded, new PngEncoder { ColorType = PngColorType.RgbWithAlpha })));
+
+        Assert.Equal(fromOpaque.Pixels, fromPadded.Pixels);
+    }
+
+    [Fact]
     public void SixteenBitPngIsScaledToEightBits()
     {
         using var image = new Image<Rgb48>(8, 16, new Rgb48(65535, 0x8080, 0x1234));
@@ -71,5 +89,34 @@ public class CropDecoderColourTests
         var crop = CropDecoder.DecodeAndResize(new MemoryStream(bytes));
 
         AssertClose(new Rgb24(100, 100, 100), At(crop, 100, 50), 1);
+    }
+}
+
+/// <summary>CMYK JPEGs (hand-written, see <see cref="CmykJpeg"/>) become RGB with colours not inverted.</summary>
+public class CropDecoderCmykTests
+{
+    [Fact]
+    public void CmykJpegIsRecognisedAsCmyk()
+    {
+        var info = Image.Identify(CmykJpeg.Flat(200, 30, 40, 255));
+        Assert.Equal(JpegColorType.Cmyk, info.Metadata.GetJpegMetadata().ColorType);
+    }
+
+    [Fact]
+    public void CmykJpegWithoutBlackDecodesToTheSameRgbNotInverted()
+    {
+        var crop = CropDecoder.DecodeAndResize(new MemoryStream(CmykJpeg.Flat(200, 30, 40, 255)));
+
+        // Adobe-inverted storage: R = C' * K' / 255. An inverting bug would give (55, 225, 215).
+        AssertClose(new Rgb24(200, 30, 40), At(crop, 128, 64), 2);
+        AssertClose(new Rgb24(200, 30, 40), At(crop, 0, 0), 2);
+    }
+
+    [Fact]
+    public void CmykJpegBlackChannelDarkensEveryChannel()
+    {
+        var crop = CropDecoder.DecodeAndResize(new MemoryStream(CmykJpeg.Flat(200, 30, 40, 128)));
+
+        AssertClose(new Rgb24(100, 15, 20), At(crop, 128, 64), 2);
     }
 }

@@ -166,6 +166,18 @@ public sealed class GalleryStoreTests : IDisposable
     }
 
     [Fact]
+    public void LargeKReturnsEveryItemOnce()
+    {
+        using GalleryStore store = Open();
+        AddRandom(store, 1200, seed: 31);
+
+        var matches = store.Search(TestVectors.RandomUnit(1, D, seed: 32), 50_000);
+
+        Assert.Equal(1200, matches.Count);
+        Assert.Equal(1200, matches.Select(m => m.Item.Id).Distinct().Count());
+    }
+
+    [Fact]
     public void EmptyGallerySearchReturnsNothing()
     {
         using GalleryStore store = Open("IVF8,Flat");
@@ -363,6 +375,82 @@ public sealed class GalleryStoreTests : IDisposable
 
         Assert.Equal(310, store.Count);
     }
+
+    [Fact]
+    public void ReopeningAFilledGalleryWithAnotherModelIsRefusedAndKeepsItsItems()
+    {
+        string path = temp.File("models.db");
+        using (GalleryStore store = OpenWithModel(path, "model-a sha256:aaaa"))
+        {
+            AddRandom(store, 5, seed: 11);
+        }
+
+        var error = Assert.Throws<GalleryModelMismatchException>(() => OpenWithModel(path, "model-b sha256:bbbb"));
+
+        Assert.Contains("model-a sha256:aaaa", error.Message);
+        Assert.Contains("model-b sha256:bbbb", error.Message);
+        using GalleryStore reopened = OpenWithModel(path, "model-a sha256:aaaa");
+        Assert.Equal(5, reopened.Count);
+    }
+
+    [Fact]
+    public void AnEmptyGalleryAdoptsANewModel()
+    {
+        string path = temp.File("empty-models.db");
+        using (GalleryStore store = OpenWithModel(path, "model-a"))
+        {
+            long id = AddRandom(store, 1, seed: 12).Ids[0];
+            Assert.True(store.Delete(id));
+        }
+
+        using (OpenWithModel(path, "model-b"))
+        {
+        }
+
+        Assert.Throws<GalleryModelMismatchException>(() =>
+        {
+            using GalleryStore store = OpenWithModel(path, "model-b");
+            AddRandom(store, 1, seed: 13);
+            store.Dispose();
+            OpenWithModel(path, "model-a").Dispose();
+        });
+    }
+
+    [Fact]
+    public void CameraFiltersWithTensOfThousandsOfCamerasWork()
+    {
+        using GalleryStore store = Open();
+        (float[] data, long[] ids) = AddRandom(store, 60, seed: 31);
+        int[] many = [.. Enumerable.Range(1, 40_000)];
+        int[] allButThree = [.. many.Where(c => c != 3)];
+        float[] query = data.AsSpan(0, D).ToArray();
+        long[] onCamera3 = [.. ids.Where((_, i) => 1 + i % 6 == 3)];
+
+        Assert.Equal(60, store.List(new GalleryFilter { IncludeCameras = many }, limit: 100).Total);
+        Assert.Equal(60, store.Search(query, 100, new GalleryFilter { IncludeCameras = many }).Count);
+        Assert.Equal(onCamera3, store.List(new GalleryFilter { ExcludeCameras = allButThree }, limit: 100).Items.Select(i => i.Id));
+        Assert.Equal(onCamera3.Order(), store.Search(query, 100, new GalleryFilter { ExcludeCameras = allButThree }).Select(m => m.Item.Id).Order());
+    }
+
+    [Fact]
+    public void NearlyUnitEmbeddingsAreStoredAtUnitNormAndScoresNeverExceedOne()
+    {
+        using GalleryStore store = Open();
+        float[] unit = TestVectors.RandomUnit(1, D, seed: 32);
+        float[] longer = [.. unit.Select(v => v * 1.0009f)]; // norm 1.0009: inside the 1e-3 tolerance
+        float[] shorter = [.. TestVectors.RandomUnit(1, D, seed: 33).Select(v => v * 0.9991f)];
+        long id = store.Add([new NewGalleryItem(longer), new NewGalleryItem(shorter)])[0].Id;
+
+        GalleryMatch self = store.Search(longer, 1)[0];
+
+        Assert.Equal(id, self.Item.Id);
+        Assert.InRange(self.Score, 0.99999f, 1f);
+        Assert.InRange(System.Numerics.Tensors.TensorPrimitives.Norm(store.GetEmbedding(id)!), 0.999999f, 1.000001f);
+        Assert.All(store.Search(shorter, 2), m => Assert.InRange(m.Score, -1f, 1f));
+    }
+
+    private static GalleryStore OpenWithModel(string path, string model) =>
+        GalleryStore.Open(new GalleryStoreOptions { DatabasePath = path, Dimension = D, EmbeddingModel = model });
 
     private GalleryStore Open(string factory = "Flat", string? path = null) =>
         GalleryStore.Open(new GalleryStoreOptions { DatabasePath = path ?? temp.File("gallery.db"), Dimension = D, IndexFactory = factory });

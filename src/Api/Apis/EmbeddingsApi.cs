@@ -23,11 +23,12 @@ public static class EmbeddingsApi
     }
 
     /// <summary>Decodes every 'images' file (CropDecoder) and embeds them in one or more ONNX Runtime runs.</summary>
-    public static Ok<EmbeddingsResponse> CreateEmbeddings([AsParameters] EmbeddingServices services, IFormFileCollection images)
+    public static async Task<Ok<EmbeddingsResponse>> CreateEmbeddings(
+        [AsParameters] EmbeddingServices services, IFormFileCollection images, CancellationToken cancellationToken)
     {
         var uploads = services.Uploads.DecodeAll(images, "images");
-        var embeddings = services.Embedder.Embed(uploads.Select(u => u.Crop).ToList());
+        var embeddings = await services.Batcher.EmbedAsync(uploads.Select(u => u.Crop).ToList(), cancellationToken);
         var items = uploads.Select((u, i) => new EmbeddingResult(u.FileName, embeddings[i])).ToList();
-        return TypedResults.Ok(new EmbeddingsResponse(Path.GetFileName(services.Embedder.ModelPath), services.Embedder.Dimension, items.Count, items));
+        return TypedResults.Ok(new EmbeddingsResponse(Path.GetFileName(services.Batcher.Embedder.ModelPath), services.Batcher.Embedder.Dimension, items.Count, items));
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using SanReid.Api.Extensions;
 using SanReid.Api.Model;
 using SanReid.Api.Services;
 using SanReid.Index;
@@ -22,7 +23,9 @@ public static class GalleryApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithMetadata(ApiAccess.Write);
 
         app.MapGet("/gallery/{id:long}", GetItem)
             .WithName("GetGalleryItem")
@@ -32,7 +35,9 @@ public static class GalleryApi
         app.MapDelete("/gallery/{id:long}", DeleteItem)
             .WithName("DeleteGalleryItem")
             .WithSummary("Delete a gallery item (it never appears in search again)")
-            .WithTags("Gallery");
+            .WithTags("Gallery")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithMetadata(ApiAccess.Write);
 
         app.MapGet("/gallery", ListItems)
             .WithName("ListGalleryItems")
@@ -44,13 +49,14 @@ public static class GalleryApi
     }
 
     /// <summary>Decodes and embeds every image, then adds them atomically with the shared metadata.</summary>
-    public static Created<GalleryAddResponse> AddItems(
+    public static async Task<Created<GalleryAddResponse>> AddItems(
         [AsParameters] GalleryServices services,
         IFormFileCollection images,
         [FromForm(Name = "camera_id")] string? cameraId,
         [FromForm(Name = "label")] string? label,
         [FromForm(Name = "captured_at")] string? capturedAt,
-        [FromForm(Name = "external_id")] string? externalId)
+        [FromForm(Name = "external_id")] string? externalId,
+        CancellationToken cancellationToken)
     {
         var camera = RequestParsing.CameraId(cameraId, "camera_id");
         var labelText = RequestParsing.Text(label, "label");
@@ -61,7 +67,8 @@ public static class GalleryApi
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
                 $"external_id must be unique, so it can go with one image only; got {uploads.Count} images.");
 
-        var embeddings = services.Embedder.Embed(uploads.Select(u => u.Crop).ToList());
+        var embeddings = await services.Batcher.EmbedAsync(uploads.Select(u => u.Crop).ToList(), cancellationToken);
+        // Not cancellable from here on: once embedded, the add commits (or fails) as a whole.
         var added = services.Store.Add(uploads
             .Select((u, i) => new NewGalleryItem(embeddings[i], external, camera, labelText, captured, u.FileName))
             .ToList());

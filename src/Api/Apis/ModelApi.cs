@@ -27,7 +27,8 @@ public static class ModelApi
             embedder.ProducerName,
             embedder.GraphName,
             embedder.Description,
-            embedder.Version,
+            // ONNX Runtime reports long.MaxValue when the file sets no model_version.
+            embedder.Version == long.MaxValue ? null : embedder.Version,
             embedder.Metadata,
             card.Json));
 }

@@ -24,7 +24,7 @@ public static class SearchApi
         return app;
     }
 
-    public static Ok<SearchResponse> Search(
+    public static async Task<Ok<SearchResponse>> Search(
         [AsParameters] SearchServices services,
         IFormFileCollection image,
         [FromForm(Name = "k")] string? k,
@@ -33,7 +33,8 @@ public static class SearchApi
         [FromForm(Name = "from")] string? from,
         [FromForm(Name = "to")] string? to,
         [FromForm(Name = "label")] string? label,
-        [FromForm(Name = "min_score")] string? minScore)
+        [FromForm(Name = "min_score")] string? minScore,
+        CancellationToken cancellationToken)
     {
         var options = services.Options.Value;
         int kValue = RequestParsing.K(k, options.DefaultK, options.MaxK);
@@ -41,7 +42,7 @@ public static class SearchApi
         var threshold = RequestParsing.MinScore(minScore);
         var query = services.Uploads.DecodeOne(image, "image");
 
-        var embedding = services.Embedder.Embed([query.Crop])[0];
+        var embedding = (await services.Batcher.EmbedAsync([query.Crop], cancellationToken))[0];
         var hits = services.Store.Search(embedding, kValue, filter, threshold);
         var matches = hits.Select((m, i) => new SearchMatch(
             i + 1, m.Item.Id, m.Score, m.Item.ExternalId, m.Item.CameraId, m.Item.Label, m.Item.CapturedAt, m.Item.CreatedAt,

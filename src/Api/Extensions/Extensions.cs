@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -22,13 +24,24 @@ public static class Extensions
         services.AddOptions<GalleryOptions>().BindConfiguration(GalleryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StartupOptions>().BindConfiguration(StartupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         // Body limits follow the validated options (resolved lazily, so configuration overrides in tests apply).
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((k, l) => k.Limits.MaxRequestBodySize = l.Value.MaxBodyBytes);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((k, l) =>
+        {
+            k.Limits.MaxRequestBodySize = l.Value.MaxBodyBytes;
+            k.AddServerHeader = false;
+        });
         services.AddOptions<FormOptions>().Configure<IOptions<LimitsOptions>>((f, l) =>
         {
             f.MultipartBodyLengthLimit = l.Value.MaxBodyBytes;
             f.ValueCountLimit = 1024;
+            f.MultipartHeadersLengthLimit = 16 * 1024;
+            f.KeyLengthLimit = 1024;
         });
         // Binding failures (wrong content type, unreadable form) throw BadHttpRequestException, which the exception
         // handler turns into ProblemDetails with a code instead of an empty 4xx.
@@ -57,42 +70,181 @@ public static class Extensions
             var env = sp.GetRequiredService<IHostEnvironment>();
             var path = ContentPaths.Resolve(options.DatabasePath, env.ContentRootPath);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var embedder = sp.GetRequiredService<OnnxEmbedder>();
             var store = GalleryStore.Open(new GalleryStoreOptions
             {
                 DatabasePath = path,
-                Dimension = sp.GetRequiredService<OnnxEmbedder>().Dimension,
+                Dimension = embedder.Dimension,
                 IndexFactory = options.IndexFactory,
+                // Refuses a gallery filled by another model: scores across two models' embeddings mean nothing.
+                EmbeddingModel = ModelFingerprint.Compute(embedder.ModelPath),
             });
-            sp.GetRequiredService<ILogger<GalleryStore>>().LogInformation(
-                "Gallery {Path} ({Factory}): {Count} items", path, options.IndexFactory, store.Count);
+            var log = sp.GetRequiredService<ILogger<GalleryStore>>();
+            log.LogInformation("Gallery {Path}: {Count} items, index {ActiveFactory} (configured {Factory})",
+                path, store.Count, store.ActiveIndexFactory, options.IndexFactory);
+            if (store.LastIndexError is not null)
+            {
+                log.LogWarning("Gallery {Path}: the configured index could not be built, searching exactly: {Error}", path, store.LastIndexError);
+            }
+
             return store;
         });
         services.AddSingleton<ImageUploads>();
+        services.AddSingleton<EmbeddingBatcher>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<ApiMetrics>();
+        services.AddSingleton<StartupState>();
         services.AddHostedService<StartupLoader>();
+
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(RateLimitPartitionFor);
+            o.OnRejected = async (context, _) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
+                await ProblemWriter.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimited,
+                    "Too many requests", "Request rate over the limit for this API key (or client address); retry after the Retry-After seconds.");
+            };
+        });
+        services.AddCors();
+        services.AddSingleton<ICorsPolicyProvider, ConfiguredCorsPolicyProvider>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Extensions.TryAdd("code", ErrorCodes.ForStatus(status));
+            context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier;
+            context.HttpContext.Items.TryAdd(ProblemWriter.CodeItem, context.ProblemDetails.Extensions["code"]);
         });
         services.AddExceptionHandler<ApiExceptionHandler>();
 
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("model_and_gallery", tags: [HealthApi.ReadyTag]);
         services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen(o => o.SwaggerDoc("v1", new OpenApiInfo
+        services.AddSwaggerGen(o =>
         {
-            Title = "SanReid",
-            Version = "v1",
-            Description = "Person re-identification: embed person crops (SA-Enc, ONNX Runtime) and search a gallery (FAISS + SQLite).",
-        }));
+            o.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "SanReid",
+                Version = "v1",
+                Description = "Person re-identification: embed person crops (SA-Enc, ONNX Runtime) and search a gallery (FAISS + SQLite).",
+            });
+            // Swagger UI's "Authorize" button sends the key on every call.
+            o.AddSecurityDefinition("ApiKey", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = AuthOptions.HeaderName,
+                Description = "API key; required for gallery POST / DELETE (and for reads when SanReid:Auth:RequireKeyForReads).",
+            });
+            o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
+        });
     }
+
+    // One token bucket per API key (valid keys only) or, without one, per client address; /api/v1 endpoints only.
+    private static RateLimitPartition<string> RateLimitPartitionFor(HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+        if (!options.Enabled || context.GetEndpoint()?.Metadata.GetMetadata<ApiAccess>() is null)
+            return RateLimitPartition.GetNoLimiter("unlimited");
+        var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
+        string partition = keys.TryMatch(context.Request.Headers[AuthOptions.HeaderName].FirstOrDefault(), out var keyId)
+            ? $"key:{keyId}"
+            : $"ip:{context.Connection.RemoteIpAddress}";
+        return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = options.Burst,
+            TokensPerPeriod = options.PermitsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    /// <summary>
+    /// Outermost: a request id (the client's <c>X-Request-Id</c> when it is 1-64 characters of [A-Za-z0-9._-], else the
+    /// server's trace identifier) echoed in the response, in a logging scope and in every ProblemDetails; and the
+    /// rejected-requests counter by error code.
+    /// </summary>
+    public static void UseRequestTelemetry(this WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<ApiMetrics>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SanReid.Api.Requests");
+        app.Use(async (context, next) =>
+        {
+            string? incoming = context.Request.Headers["X-Request-Id"].FirstOrDefault();
+            if (incoming is { Length: > 0 and <= 64 } && incoming.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                context.TraceIdentifier = incoming;
+            // At send time: the exception handler clears headers set earlier.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+                return Task.CompletedTask;
+            });
+            using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = context.TraceIdentifier });
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                int status = context.Response.StatusCode;
+                if (status is >= 400 and < 500)
+                {
+                    string code = context.Items[ProblemWriter.CodeItem] as string ?? ErrorCodes.ForStatus(status);
+                    metrics.Rejected.WithLabels(code).Inc();
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// <c>/api/v1</c> endpoints answer 503 <c>not_ready</c> (Retry-After: 1) until the model and gallery are loaded.
+    /// </summary>
+    public static void UseReadinessGate(this WebApplication app)
+    {
+        var state = app.Services.GetRequiredService<StartupState>();
+        app.Use(async (context, next) =>
+        {
+            if (!state.IsReady && context.GetEndpoint()?.Metadata.GetMetadata<ApiAccess>() is not null)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await ProblemWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.NotReady, "Not ready",
+                    state.Failure is null ? $"The service is starting ({state.Stage}); see /health/ready." : $"Start-up failed: {state.Failure}");
+                return;
+            }
+            await next(context);
+        });
+    }
+
+    private const string EndpointItem = "sanreid.endpoint";
 
     /// <summary>Exception handler, status-code pages (404/405 as ProblemDetails) and the early body-size check.</summary>
     public static void UseApiErrorHandling(this WebApplication app)
     {
+        // The exception handler clears the endpoint before it writes the problem; put it back afterwards, so the HTTP
+        // metrics label a rejected request with its route rather than with no endpoint.
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                if (context.GetEndpoint() is null && context.Items[EndpointItem] is Endpoint endpoint)
+                    context.SetEndpoint(endpoint);
+            }
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.Use((context, next) =>
+        {
+            context.Items[EndpointItem] = context.GetEndpoint();
+            return next(context);
+        });
         app.Use(async (context, next) =>
         {
             // Refuse a declared oversize body before reading it (Kestrel enforces the same limit on chunked bodies).
@@ -104,4 +256,19 @@ public static class Extensions
             await next(context);
         });
     }
+}
+
+/// <summary>CORS from <see cref="CorsSettings"/>: no policy (CORS off: no CORS headers, preflight 405) unless origins are configured.</summary>
+internal sealed class ConfiguredCorsPolicyProvider(IOptions<CorsSettings> settings) : ICorsPolicyProvider
+{
+    private readonly CorsPolicy? _policy = settings.Value.AllowedOrigins.Length == 0
+        ? null
+        : new CorsPolicyBuilder()
+            .WithOrigins(settings.Value.AllowedOrigins)
+            .WithMethods("GET", "POST", "DELETE")
+            .WithHeaders(AuthOptions.HeaderName, "Content-Type", "X-Request-Id")
+            .WithExposedHeaders("Location", "X-Request-Id", "Retry-After")
+            .Build();
+
+    public Task<CorsPolicy?> GetPolicyAsync(HttpContext context, string? policyName) => Task.FromResult(_policy);
 }

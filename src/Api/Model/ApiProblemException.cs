@@ -35,6 +35,10 @@ public static class ErrorCodes
     public const string MethodNotAllowed = "method_not_allowed";
     public const string BadRequest = "bad_request";
     public const string InternalError = "internal_error";
+    public const string ApiKeyRequired = "api_key_required";
+    public const string InvalidApiKey = "invalid_api_key";
+    public const string RateLimited = "rate_limited";
+    public const string NotReady = "not_ready";
 
     /// <summary>The code for a status when nothing more specific is known.</summary>
     public static string ForStatus(int status) => status switch
@@ -45,6 +49,9 @@ public static class ErrorCodes
         409 => DuplicateExternalId,
         413 => PayloadTooLarge,
         415 => UnsupportedMediaType,
+        401 => ApiKeyRequired,
+        429 => RateLimited,
+        503 => NotReady,
         >= 500 => InternalError,
         _ => $"http_{status}",
     };

@@ -44,6 +44,6 @@ public sealed record ModelResponse(
     string ProducerName,
     string GraphName,
     string Description,
-    long Version,
+    long? Version,
     IReadOnlyDictionary<string, string> Metadata,
     System.Text.Json.JsonElement? Card);

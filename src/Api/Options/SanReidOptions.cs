@@ -46,7 +46,7 @@ public sealed class GalleryOptions
 
     /// <summary>FAISS factory string (inner product): Flat, IVF{n},Flat, HNSW{m}, IVF{n},PQ{m}.</summary>
     [Required]
-    [RegularExpression(@"^(Flat|IVF\d+,Flat|HNSW\d+|IVF\d+,PQ\d+)$", ErrorMessage = "IndexFactory must be Flat, IVF{n},Flat, HNSW{m} or IVF{n},PQ{m}.")]
+    [RegularExpression(@"^(Flat|IVF\d+,Flat|HNSW\d+|IVF\d+,PQ\d+)$", ErrorMessage = "IndexFactory must be Flat, IVF<n>,Flat, HNSW<m> or IVF<n>,PQ<m>.")]
     public string IndexFactory { get; set; } = "Flat";
 
     /// <summary>Page size of <c>GET /gallery</c> when <c>limit</c> is absent.</summary>
@@ -98,4 +98,114 @@ public sealed class SearchOptions : IValidatableObject
         if (DefaultK > MaxK)
             yield return new ValidationResult($"DefaultK ({DefaultK}) must not exceed MaxK ({MaxK}).", [nameof(DefaultK), nameof(MaxK)]);
     }
+}
+
+/// <summary>
+/// <c>SanReid:Auth</c>: API keys sent in the <c>X-Api-Key</c> header. Keys are hashed (SHA-256) when the options are
+/// read and compared in constant time; the plain keys are not kept. Gallery mutations (POST / DELETE gallery) need a
+/// valid key; reads (search, embeddings, get, list, model) need one only when <see cref="RequireKeyForReads"/> is set.
+/// With no keys configured, mutations are refused (401 <c>api_key_required</c>) unless
+/// <see cref="AllowAnonymousWrites"/> is true (set by scripts/serve.sh and appsettings.Development.json for local use).
+/// </summary>
+public sealed class AuthOptions : IValidatableObject
+{
+    public const string Section = "SanReid:Auth";
+
+    /// <summary>Name of the request header carrying the key.</summary>
+    public const string HeaderName = "X-Api-Key";
+
+    /// <summary>Shortest accepted key: 16 characters.</summary>
+    public const int MinKeyLength = 16;
+
+    /// <summary>Plain API keys (at least 16 characters each). Prefer <see cref="KeySha256"/> in shared configuration.</summary>
+    public string[] ApiKeys { get; set; } = [];
+
+    /// <summary>SHA-256 of API keys (UTF-8), 64 hex digits each: <c>printf %s "$KEY" | sha256sum</c>.</summary>
+    public string[] KeySha256 { get; set; } = [];
+
+    /// <summary>Reads (search, embeddings, get, list, model) need a key too.</summary>
+    public bool RequireKeyForReads { get; set; }
+
+    /// <summary>Gallery mutations without a key are allowed (a present but wrong key is still refused). Default false.</summary>
+    public bool AllowAnonymousWrites { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var key in ApiKeys)
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Trim().Length < MinKeyLength)
+                yield return new ValidationResult($"ApiKeys entries must be at least {MinKeyLength} characters.", [nameof(ApiKeys)]);
+        }
+        foreach (var hash in KeySha256)
+        {
+            if (hash is null || hash.Trim().Length != 64 || !hash.Trim().All(Uri.IsHexDigit))
+                yield return new ValidationResult("KeySha256 entries must be 64 hex digits (SHA-256 of the key).", [nameof(KeySha256)]);
+        }
+        if (RequireKeyForReads && ApiKeys.Length + KeySha256.Length == 0)
+            yield return new ValidationResult("RequireKeyForReads needs at least one key in ApiKeys or KeySha256.", [nameof(RequireKeyForReads)]);
+    }
+}
+
+/// <summary>
+/// <c>SanReid:RateLimit</c>: a token bucket per API key (per client IP when no valid key is sent) over every
+/// <c>/api/v1</c> request; over the limit gives 429 <c>rate_limited</c> with Retry-After. Health and metrics are not limited.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "SanReid:RateLimit";
+
+    /// <summary>Rate limiting on or off.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Tokens added per second per partition (sustained requests/s).</summary>
+    [Range(1, 1_000_000)]
+    public int PermitsPerSecond { get; set; } = 100;
+
+    /// <summary>Bucket size (largest burst) per partition.</summary>
+    [Range(1, 10_000_000)]
+    public int Burst { get; set; } = 200;
+}
+
+/// <summary><c>SanReid:Cors</c>: CORS is off (no CORS headers, preflight refused) unless origins are listed.</summary>
+public sealed class CorsSettings
+{
+    public const string Section = "SanReid:Cors";
+
+    /// <summary>Allowed origins, e.g. <c>https://ops.example.org</c>; empty = CORS off.</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+}
+
+/// <summary>
+/// <c>SanReid:Batching</c>: dynamic micro-batching. Concurrent embed / search / add requests queue their crops; one
+/// worker takes what is queued (waiting at most <see cref="MaxWaitMilliseconds"/> after the first crop, stopping at
+/// <see cref="MaxBatchSize"/>) and runs it as one ONNX Runtime run. Results go back to each request in order.
+/// </summary>
+public sealed class BatchingOptions
+{
+    public const string Section = "SanReid:Batching";
+
+    /// <summary>Off: each request runs its own ONNX Runtime call(s) on its own thread.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Most crops gathered into one run (a single request with more is run whole, in chunks of <see cref="ModelOptions.MaxBatchSize"/>).</summary>
+    [Range(1, 1024)]
+    public int MaxBatchSize { get; set; } = 32;
+
+    /// <summary>Longest wait for more crops after the first one arrives, in milliseconds (0 = take only what is already queued).</summary>
+    [Range(0.0, 1000.0)]
+    public double MaxWaitMilliseconds { get; set; } = 2;
+
+    /// <summary>Requests that may wait in the queue; more wait for room (back-pressure).</summary>
+    [Range(1, 100_000)]
+    public int QueueCapacity { get; set; } = 1024;
+}
+
+/// <summary><c>SanReid:Startup</c>: background loading of the model and the gallery.</summary>
+public sealed class StartupOptions
+{
+    public const string Section = "SanReid:Startup";
+
+    /// <summary>Batch-1 runs after the model loads and before the service reports ready (the first runs allocate ONNX Runtime's memory).</summary>
+    [Range(0, 10_000)]
+    public int WarmUpRuns { get; set; } = 2;
 }

@@ -155,6 +155,25 @@ public sealed class OnnxEmbedder : IDisposable
 
     public void Dispose() => _session.Dispose();
 
+    /// <summary>
+    /// Whether ONNX Runtime's CUDA provider can be appended on this machine (its library and the CUDA / cuDNN libraries
+    /// it needs load): null when it can, else the native error. Cheap (no model is loaded); used to fail start-up at
+    /// once when <c>cuda</c> is required.
+    /// </summary>
+    public static string? ProbeCuda(int deviceId)
+    {
+        try
+        {
+            using var options = new SessionOptions();
+            options.AppendExecutionProvider_CUDA(deviceId);
+            return null;
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return e.Message;
+        }
+    }
+
     private static (InferenceSession, string, string?) CreateSession(
         string path, string provider, int deviceId, int intraOpThreads, ILogger logger)
     {

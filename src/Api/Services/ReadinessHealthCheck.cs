@@ -1,19 +1,37 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using SanReid.Api.Options;
 using SanReid.Index;
 
 namespace SanReid.Api.Services;
 
-/// <summary>Ready when the model session and the gallery are open; reports the execution provider and gallery size.</summary>
-public sealed class ReadinessHealthCheck(OnnxEmbedder embedder, GalleryStore store) : IHealthCheck
+/// <summary>
+/// Unhealthy (503) while the model or gallery is loading, or after start-up failed (data: <c>stage</c>, <c>failure</c>).
+/// Healthy once loaded; reports the execution provider, batching settings and gallery size.
+/// </summary>
+public sealed class ReadinessHealthCheck(StartupState state, IServiceProvider services, IOptions<BatchingOptions> batching) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (!state.IsReady)
+        {
+            var pending = new Dictionary<string, object> { ["stage"] = state.Stage };
+            if (state.Failure is not null)
+                pending["failure"] = state.Failure;
+            return Task.FromResult(HealthCheckResult.Unhealthy(
+                state.Failure is null ? $"Starting: {state.Stage}." : $"Start-up failed: {state.Failure}", data: pending));
+        }
+        var embedder = services.GetRequiredService<OnnxEmbedder>();
+        var store = services.GetRequiredService<GalleryStore>();
         var data = new Dictionary<string, object>
         {
+            ["stage"] = state.Stage,
             ["execution_provider"] = embedder.ExecutionProvider,
             ["model"] = Path.GetFileName(embedder.ModelPath),
             ["dimension"] = embedder.Dimension,
             ["gallery_items"] = store.Count,
+            ["batching"] = batching.Value.Enabled,
+            ["seconds_to_ready"] = Math.Round(state.SecondsToReady ?? 0, 2),
         };
         if (embedder.ProviderNote is not null)
             data["provider_note"] = embedder.ProviderNote;

@@ -5,10 +5,10 @@ using SanReid.Index;
 namespace SanReid.Api.Services;
 
 /// <summary>Dependencies of the embeddings endpoint.</summary>
-public sealed record EmbeddingServices(OnnxEmbedder Embedder, ImageUploads Uploads);
+public sealed record EmbeddingServices(EmbeddingBatcher Batcher, ImageUploads Uploads);
 
 /// <summary>Dependencies of the gallery endpoints.</summary>
-public sealed record GalleryServices(GalleryStore Store, OnnxEmbedder Embedder, ImageUploads Uploads, IOptions<GalleryOptions> Options);
+public sealed record GalleryServices(GalleryStore Store, EmbeddingBatcher Batcher, ImageUploads Uploads, IOptions<GalleryOptions> Options);
 
 /// <summary>Dependencies of the search endpoint.</summary>
-public sealed record SearchServices(GalleryStore Store, OnnxEmbedder Embedder, ImageUploads Uploads, IOptions<SearchOptions> Options);
+public sealed record SearchServices(GalleryStore Store, EmbeddingBatcher Batcher, ImageUploads Uploads, IOptions<SearchOptions> Options);

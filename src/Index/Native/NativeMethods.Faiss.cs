@@ -62,6 +62,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "sanreid_faiss_remove_ids")]
     internal static unsafe partial int RemoveIds(FaissIndexHandle index, long n, long* ids, out long removed);
 
+    [LibraryImport(Library, EntryPoint = "sanreid_faiss_get_nlist")]
+    internal static partial int GetNlist(FaissIndexHandle index, out long nlist);
+
     [LibraryImport(Library, EntryPoint = "sanreid_faiss_get_nprobe")]
     internal static partial int GetNprobe(FaissIndexHandle index, out long nprobe);
 

@@ -42,6 +42,7 @@ SANREID_EXPORT const char* sanreid_faiss_version(void);
 
 /* Builds an index from a FAISS factory string ("Flat", "IVF100,Flat", "HNSW32", "IVF100,PQ16"), inner product. */
 SANREID_EXPORT int sanreid_faiss_create(const char* factory, int32_t dimension, sanreid_index** out);
+/* Fails (INVALID_ARGUMENT) for files that are not inner product, carry no ids, or whose id map is inconsistent. */
 SANREID_EXPORT int sanreid_faiss_read(const char* path, sanreid_index** out);
 SANREID_EXPORT int sanreid_faiss_write(const sanreid_index* index, const char* path);
 SANREID_EXPORT void sanreid_faiss_free(sanreid_index* index);
@@ -76,6 +77,8 @@ SANREID_EXPORT int sanreid_faiss_search(
 SANREID_EXPORT int sanreid_faiss_remove_ids(sanreid_index* index, int64_t n, const int64_t* ids, int64_t* removed);
 
 /* Search parameters. -1 from a getter: the index has no such parameter. Setters fail with NOT_SUPPORTED then. */
+/* Number of IVF lists (-1 for non-IVF indexes). nprobe must lie in 1..nlist. */
+SANREID_EXPORT int sanreid_faiss_get_nlist(const sanreid_index* index, int64_t* out);
 SANREID_EXPORT int sanreid_faiss_get_nprobe(const sanreid_index* index, int64_t* out);
 SANREID_EXPORT int sanreid_faiss_set_nprobe(sanreid_index* index, int64_t nprobe);
 SANREID_EXPORT int sanreid_faiss_get_ef_search(const sanreid_index* index, int32_t* out);

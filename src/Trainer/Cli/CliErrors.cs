@@ -1,23 +1,22 @@
-using SanReid.Trainer.Data;
 using SanReid.Trainer.Training;
-using SanReid.Trainer.Weights;
 
 namespace SanReid.Trainer.Cli;
 
-/// <summary>User errors (bad config, unreadable data or weights) end a command with one line and exit code 2.</summary>
+/// <summary>
+/// The training commands' entry into <see cref="CommandErrors"/>: a bad config value is a usage error (exit 2); every
+/// other failure follows the sanreid-train convention (one "error:" line, exit 1).
+/// </summary>
 internal static class CliErrors
 {
-    public static int Run(string name, Func<int> action)
+    public static int Run(string name, Func<int> action) => CommandErrors.Run(() =>
     {
         try
         {
             return action();
         }
-        catch (Exception e) when (e is TrainingConfigException or ReidDatasetException or ReidFileNameException or WeightsFormatException
-                                      or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException)
+        catch (TrainingConfigException e)
         {
-            Console.Error.WriteLine($"{name}: {e.Message}");
-            return 2;
+            throw new UsageException(e.Message);
         }
-    }
+    }, name);
 }

@@ -13,6 +13,7 @@ internal static class ExportCommand
     {
         var output = new Option<FileInfo>("--out") { Description = "ONNX file to write; <name>.card.json is written next to it.", Required = true };
         var backbone = new Option<string>("--backbone") { Description = "resnet18 or resnet50.", DefaultValueFactory = _ => "resnet18" };
+        backbone.AcceptOnlyFromAmong("resnet18", "resnet50");
         var weights = new Option<FileInfo?>("--weights")
         {
             Description = "SA-Enc state_dict (.safetensors or .pth) with backbone and neck, e.g. from import-imagenet or training.",
@@ -33,26 +34,23 @@ internal static class ExportCommand
             command.Options.Add(option);
         }
 
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             var kind = BackboneNames.Parse(parseResult.GetValue(backbone)!);
             var weightsFile = parseResult.GetValue(weights);
             var imageNetFile = parseResult.GetValue(imageNet);
             if ((weightsFile is null) == (imageNetFile is null))
             {
-                Console.Error.WriteLine("Give exactly one of --weights (an SA-Enc state_dict) or --imagenet-weights (a torchvision ImageNet ResNet).");
-                return 2;
+                throw new UsageException("give exactly one of --weights (an SA-Enc state_dict) or --imagenet-weights (a torchvision ImageNet ResNet).");
             }
 
+            var outPath = OutputPaths.RequireFile(parseResult.GetValue(output)!.FullName, "--out");
             SaEncoder encoder;
             string source;
             string neck;
             if (weightsFile is not null)
             {
-                encoder = new SaEncoder(kind);
-                var state = StateDictFiles.Read(weightsFile.FullName);
-                StateDictFiles.LoadEncoder(encoder, state, weightsFile.FullName);
-                foreach (var t in state.Values) t.Dispose();
+                encoder = Loaded(new SaEncoder(kind), weightsFile.FullName, StateDictFiles.LoadEncoder);
                 source = weightsFile.FullName;
                 neck = "from the weights file";
             }
@@ -60,10 +58,7 @@ internal static class ExportCommand
             {
                 long s = parseResult.GetValue(seed);
                 manual_seed(s);
-                encoder = new SaEncoder(kind);
-                var state = StateDictFiles.Read(imageNetFile!.FullName);
-                StateDictFiles.LoadBackbone(encoder, state, imageNetFile.FullName);
-                foreach (var t in state.Values) t.Dispose();
+                encoder = Loaded(new SaEncoder(kind), imageNetFile!.FullName, StateDictFiles.LoadBackbone);
                 source = $"{imageNetFile.FullName} (ImageNet backbone)";
                 neck = $"random, torch seed {s} (Linear N(0, 0.01), zero bias; BatchNorm1d weight 1, bias 0, running mean 0, var 1)";
             }
@@ -72,7 +67,6 @@ internal static class ExportCommand
             {
                 encoder.eval();
                 bool trainedForReid = parseResult.GetValue(trained);
-                var outPath = parseResult.GetValue(output)!.FullName;
                 var card = new ModelCard
                 {
                     Name = Path.GetFileNameWithoutExtension(outPath),
@@ -92,8 +86,32 @@ internal static class ExportCommand
             }
 
             return 0;
-        });
+        }));
         return command;
+    }
+
+    // Reads path and copies it into encoder; disposes the encoder when the file does not fit.
+    private static SaEncoder Loaded(SaEncoder encoder, string path, Action<SaEncoder, IReadOnlyDictionary<string, Tensor>, string> load)
+    {
+        Dictionary<string, Tensor>? state = null;
+        try
+        {
+            state = StateDictFiles.Read(path);
+            load(encoder, state, path);
+            return encoder;
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var t in state?.Values ?? Enumerable.Empty<Tensor>())
+            {
+                t.Dispose();
+            }
+        }
     }
 
     /// <summary>One-line architecture text of the model card.</summary>

@@ -25,16 +25,16 @@ internal static class ImportImageNetCommand
         command.Options.Add(output);
         command.Options.Add(onnx);
         command.Options.Add(seed);
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => CommandErrors.Run(() =>
         {
+            var outPath = OutputPaths.RequireFile(parseResult.GetValue(output)!.FullName, "--out");
             var onnxPath = PackagedImageNetModel.ResolveResNet18(parseResult.GetValue(onnx)?.FullName);
-            var outPath = parseResult.GetValue(output)!.FullName;
             using var encoder = ImageNetInitialisation.ResNet18FromPackage(onnxPath, parseResult.GetValue(seed));
             ImageNetInitialisation.SaveSafetensors(encoder, outPath);
             Console.WriteLine($"Imported {onnxPath}");
             Console.WriteLine($"Saved SA-Enc {encoder.Backbone.Name()} ({encoder.state_dict().Count} tensors, neck seed {parseResult.GetValue(seed)}) to {outPath}");
             return 0;
-        });
+        }));
         return command;
     }
 }

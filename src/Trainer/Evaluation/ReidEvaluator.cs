@@ -39,7 +39,8 @@ public static class ReidEvaluator
     /// <param name="dimension">Feature length D &gt; 0.</param>
     /// <param name="options">Metric, CMC length, ranked-list length, chunk size; null = defaults.</param>
     /// <exception cref="ArgumentException">Lengths disagree, no query or gallery item, bad option, or a non-finite feature (the message names the row).</exception>
-    /// <exception cref="InvalidOperationException">No query has a true match, so CMC and mAP are undefined.</exception>
+    /// <exception cref="NoTrueMatchException">No query has a true match, so CMC and mAP are undefined (an
+    /// <see cref="InvalidOperationException"/> that carries the skipped rankings).</exception>
     public static ReidEvaluationResult Evaluate(
         float[] queryFeatures,
         int[] queryPids,
@@ -134,7 +135,8 @@ public static class ReidEvaluator
     /// <param name="galleryCamIds">Gallery camera ids, length numGallery.</param>
     /// <param name="options">CMC length and ranked-list length; null = defaults (Metric and QueryChunkSize are unused).</param>
     /// <exception cref="ArgumentException">Lengths disagree, no query or gallery item, bad option, or a NaN score (the message names query and gallery rows).</exception>
-    /// <exception cref="InvalidOperationException">No query has a true match, so CMC and mAP are undefined.</exception>
+    /// <exception cref="NoTrueMatchException">No query has a true match, so CMC and mAP are undefined (an
+    /// <see cref="InvalidOperationException"/> that carries the skipped rankings).</exception>
     public static ReidEvaluationResult EvaluateScores(
         float[] scores,
         ScoreKind kind,
@@ -455,8 +457,9 @@ public static class ReidEvaluator
 
             if (evaluated == 0)
             {
-                throw new InvalidOperationException(
-                    $"No query has a true match in the gallery (all {numQuery} queries skipped; {numGallery} gallery items); CMC and mAP are undefined.");
+                throw new NoTrueMatchException(
+                    $"No query has a true match in the gallery (all {numQuery} queries skipped; {numGallery} gallery items); CMC and mAP are undefined.",
+                    rankings);
             }
 
             for (var k = 0; k < cmc.Length; k++)

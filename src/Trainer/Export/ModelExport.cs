@@ -22,9 +22,14 @@ public static class ModelExport
     /// <summary>Batch sizes of the parity check.</summary>
     public static readonly int[] ParityBatches = [1, 2, 7];
 
+    /// <summary>Largest allowed | |embedding| - 1 | of an ONNX Runtime embedding on the parity crops.</summary>
+    public const float UnitNormTolerance = 1e-3f;
+
     /// <summary>
     /// Writes <paramref name="onnxPath"/> and <c>&lt;name&gt;.card.json</c>, checks parity and records the largest
-    /// difference in both. Parity crops are uniformly random pixels from a fixed seed.
+    /// difference in both. Parity crops are uniformly random pixels from a fixed seed. The model is written to
+    /// <c>&lt;onnxPath&gt;.tmp</c> and checked there; only a model that passes every check replaces
+    /// <paramref name="onnxPath"/>, and the temporary file is removed whatever happens.
     /// </summary>
     /// <param name="encoder">SA-Enc in eval mode.</param>
     /// <param name="card">Card facts (ParityMaxAbsDiff is filled in here).</param>
@@ -32,52 +37,112 @@ public static class ModelExport
     /// <param name="log">Where the parity figures are printed.</param>
     /// <returns>Per-batch parity.</returns>
     /// <exception cref="InvalidOperationException">The encoder is in training mode.</exception>
-    /// <exception cref="ExportParityException">A batch differs by more than <see cref="ParityTolerance"/>; the file is deleted.</exception>
+    /// <exception cref="IOException"><paramref name="onnxPath"/> or its card path is an existing folder, or cannot be written.</exception>
+    /// <exception cref="ExportParityException">A batch differs by more than <see cref="ParityTolerance"/> (or by NaN), or
+    /// an ONNX Runtime embedding is not finite or not of unit length (±<see cref="UnitNormTolerance"/>), e.g. weights
+    /// that give an all-zero feature; no model file is written.</exception>
     public static IReadOnlyList<ParityResult> Export(SaEncoder encoder, ModelCard card, string onnxPath, TextWriter log)
     {
-        var model = SaEncoderOnnxExporter.Build(encoder, card);
-        Save(model, onnxPath);
-
-        var results = new List<ParityResult>();
-        var random = new Random(1501);
-        using (var embedder = new OnnxEmbedder(onnxPath))
+        var cardPath = ModelCard.PathFor(onnxPath);
+        foreach (var path in new[] { onnxPath, cardPath })
         {
-            foreach (int batch in ParityBatches)
+            if (Directory.Exists(path))
             {
-                var crops = new byte[batch * EmbeddingContract.CropBytes];
-                random.NextBytes(crops);
-                var expected = TorchEmbedder.Embed(encoder, crops, batch);
-                var actual = embedder.Embed(crops, batch);
-                float diff = 0;
-                for (int i = 0; i < expected.Length; i++)
-                {
-                    diff = Math.Max(diff, Math.Abs(expected[i] - actual[i]));
-                }
-
-                results.Add(new ParityResult(batch, diff));
-                log.WriteLine($"parity batch {batch}: max |TorchSharp - ONNX Runtime| = {diff:E2} (tolerance {ParityTolerance:E0})");
+                throw new IOException($"Output '{Path.GetFullPath(path)}' is an existing folder; give a file path for the model.");
             }
         }
 
-        float worst = results.Max(r => r.MaxAbsDiff);
-        if (worst > ParityTolerance)
+        var model = SaEncoderOnnxExporter.Build(encoder, card);
+        var temp = onnxPath + ".tmp";
+        try
         {
-            File.Delete(onnxPath);
+            Save(model, temp);
+            var results = Check(encoder, temp, onnxPath, log);
+            float worst = results.Select(r => r.MaxAbsDiff).Aggregate(Math.Max);
+            var final = card with { ParityMaxAbsDiff = worst.ToString("E2", System.Globalization.CultureInfo.InvariantCulture) };
+            model.MetadataProps.Clear();
+            foreach (var (key, value) in final.ToMetadata())
+            {
+                model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+            }
+
+            Save(model, temp);
+            File.Move(temp, onnxPath, overwrite: true);
+            File.WriteAllText(cardPath, final.ToJson());
+            log.WriteLine($"wrote {onnxPath} and {cardPath}");
+            return results;
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    // Parity TorchSharp vs ONNX Runtime on the file at modelPath, and finite unit-length ONNX Runtime embeddings.
+    private static List<ParityResult> Check(SaEncoder encoder, string modelPath, string onnxPath, TextWriter log)
+    {
+        var results = new List<ParityResult>();
+        var outputs = new List<(int Batch, float[] Embeddings)>();
+        var random = new Random(1501);
+        using var embedder = new OnnxEmbedder(modelPath);
+        foreach (int batch in ParityBatches)
+        {
+            var crops = new byte[batch * EmbeddingContract.CropBytes];
+            random.NextBytes(crops);
+            var expected = TorchEmbedder.Embed(encoder, crops, batch);
+            var actual = embedder.Embed(crops, batch);
+            float diff = 0;
+            for (int i = 0; i < expected.Length; i++)
+            {
+                diff = Math.Max(diff, Math.Abs(expected[i] - actual[i])); // Math.Max keeps a NaN
+            }
+
+            results.Add(new ParityResult(batch, diff));
+            outputs.Add((batch, actual));
+            log.WriteLine($"parity batch {batch}: max |TorchSharp - ONNX Runtime| = {diff:E2} (tolerance {ParityTolerance:E0})");
+        }
+
+        // Not Enumerable.Max, which skips NaN; and !(x <= tol), because NaN > tol is false too.
+        float worst = results.Select(r => r.MaxAbsDiff).Aggregate(Math.Max);
+        if (!(worst <= ParityTolerance))
+        {
             throw new ExportParityException(
-                $"Exported graph differs from TorchSharp by {worst:E2} (> {ParityTolerance:E0}); {onnxPath} was deleted.");
+                $"Exported graph differs from TorchSharp by {worst:E2} (tolerance {ParityTolerance:E0}); {onnxPath} was not written.");
         }
 
-        var final = card with { ParityMaxAbsDiff = worst.ToString("E2", System.Globalization.CultureInfo.InvariantCulture) };
-        model.MetadataProps.Clear();
-        foreach (var (key, value) in final.ToMetadata())
+        foreach (var (batch, actual) in outputs)
         {
-            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+            CheckUnitLength(actual, batch, onnxPath);
         }
 
-        Save(model, onnxPath);
-        File.WriteAllText(ModelCard.PathFor(onnxPath), final.ToJson());
-        log.WriteLine($"wrote {onnxPath} and {ModelCard.PathFor(onnxPath)}");
         return results;
+    }
+
+    private static void CheckUnitLength(float[] embeddings, int batch, string onnxPath)
+    {
+        int dimension = embeddings.Length / batch;
+        for (int row = 0; row < batch; row++)
+        {
+            double squares = 0;
+            bool finite = true;
+            for (int i = row * dimension; i < (row + 1) * dimension; i++)
+            {
+                finite &= float.IsFinite(embeddings[i]);
+                squares += (double)embeddings[i] * embeddings[i];
+            }
+
+            double norm = Math.Sqrt(squares);
+            if (!finite || !(Math.Abs(norm - 1) <= UnitNormTolerance))
+            {
+                string what = finite ? $"has norm {norm:F4}" : "holds non-finite values";
+                throw new ExportParityException(
+                    $"The exported model's embedding of parity crop {row} (batch {batch}) {what}; every embedding must be finite and of unit length " +
+                    $"(±{UnitNormTolerance:G}). The weights give a degenerate feature (e.g. an all-zero neck output); {onnxPath} was not written.");
+            }
+        }
     }
 
     private static void Save(ModelProto model, string path)
@@ -88,12 +153,7 @@ public static class ModelExport
             Directory.CreateDirectory(folder);
         }
 
-        var temp = path + ".tmp";
-        using (var stream = File.Create(temp))
-        {
-            model.WriteTo(stream);
-        }
-
-        File.Move(temp, path, overwrite: true);
+        using var stream = File.Create(path);
+        model.WriteTo(stream);
     }
 }

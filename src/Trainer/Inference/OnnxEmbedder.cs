@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using SanReid.Trainer.Export;
 
 namespace SanReid.Trainer.Inference;
@@ -12,20 +13,41 @@ public sealed class OnnxEmbedder : IDisposable
     private readonly InferenceSession session;
 
     /// <summary>Loads <paramref name="modelPath"/> (an ONNX file following <see cref="EmbeddingContract"/>).</summary>
-    /// <exception cref="OnnxRuntimeException">The file is not a loadable model.</exception>
-    /// <exception cref="InvalidDataException">The model lacks the <c>images</c> input or the <c>embeddings</c> output.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a loadable ONNX model, or its input or output does not
+    /// follow the contract (input <c>images</c> uint8 [N, 256, 128, 3], output <c>embeddings</c> float32 [N, D]);
+    /// the message names the file and the contract.</exception>
     public OnnxEmbedder(string modelPath)
     {
-        session = new InferenceSession(modelPath);
-        if (!session.InputMetadata.ContainsKey(EmbeddingContract.InputName) || !session.OutputMetadata.TryGetValue(EmbeddingContract.OutputName, out var output))
+        if (!File.Exists(modelPath))
         {
-            session.Dispose();
-            throw new InvalidDataException($"{modelPath}: expected input '{EmbeddingContract.InputName}' and output '{EmbeddingContract.OutputName}'.");
+            throw new FileNotFoundException($"Model file '{modelPath}' not found.", modelPath);
         }
 
-        Dimension = output.Dimensions[^1];
+        try
+        {
+            session = new InferenceSession(modelPath);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{modelPath}: not a loadable ONNX model ({e.Message.ReplaceLineEndings(" ")}).", e);
+        }
+
+        var problem = ContractProblem(session);
+        if (problem is not null)
+        {
+            session.Dispose();
+            throw new InvalidDataException($"{modelPath}: {problem}; the model contract is {Contract}.");
+        }
+
+        Dimension = session.OutputMetadata[EmbeddingContract.OutputName].Dimensions[^1];
         Metadata = session.ModelMetadata.CustomMetadataMap;
     }
+
+    /// <summary>One line stating the input/output contract the model must follow.</summary>
+    public static string Contract =>
+        $"input '{EmbeddingContract.InputName}' uint8 [N, {EmbeddingContract.Height}, {EmbeddingContract.Width}, 3] RGB, " +
+        $"output '{EmbeddingContract.OutputName}' float32 [N, D] L2-normalised";
 
     /// <summary>Embedding width D.</summary>
     public int Dimension { get; }
@@ -47,6 +69,37 @@ public sealed class OnnxEmbedder : IDisposable
         using var outputs = session.Run(runOptions, [EmbeddingContract.InputName], [input], [EmbeddingContract.OutputName]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
+
+    // What makes the session's model break the contract, or null when it follows it.
+    private static string? ContractProblem(InferenceSession session)
+    {
+        if (!session.InputMetadata.TryGetValue(EmbeddingContract.InputName, out var input) || session.InputMetadata.Count != 1)
+        {
+            return $"inputs are [{string.Join(", ", session.InputMetadata.Keys)}], expected only '{EmbeddingContract.InputName}'";
+        }
+
+        if (!session.OutputMetadata.TryGetValue(EmbeddingContract.OutputName, out var output))
+        {
+            return $"outputs are [{string.Join(", ", session.OutputMetadata.Keys)}], no '{EmbeddingContract.OutputName}'";
+        }
+
+        int[] expected = [-1, EmbeddingContract.Height, EmbeddingContract.Width, 3];
+        bool inputFits = input.IsTensor && input.ElementDataType == TensorElementType.UInt8 && input.Dimensions.Length == 4 &&
+                         input.Dimensions.Zip(expected).Skip(1).All(p => p.First == p.Second || p.First < 0);
+        if (!inputFits)
+        {
+            return $"input '{EmbeddingContract.InputName}' is {Describe(input)}";
+        }
+
+        bool outputFits = output.IsTensor && output.ElementDataType == TensorElementType.Float && output.Dimensions.Length == 2 &&
+                          output.Dimensions[1] > 0;
+        return outputFits ? null : $"output '{EmbeddingContract.OutputName}' is {Describe(output)}";
+    }
+
+    private static string Describe(NodeMetadata node) =>
+        node.IsTensor
+            ? $"{node.ElementDataType.ToString().ToLowerInvariant()} [{string.Join(", ", node.Dimensions.Select(d => d < 0 ? "N" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]"
+            : $"a {node.OnnxValueType}";
 
     /// <inheritdoc />
     public void Dispose() => session.Dispose();

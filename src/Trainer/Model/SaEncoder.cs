@@ -169,6 +169,32 @@ public sealed class SaEncoder : Module<Tensor, Tensor>
             ? new Bottleneck(inputPlanes, planes, stride, downsample)
             : new BasicBlock(inputPlanes, planes, stride, downsample);
 
+    /// <summary>
+    /// Sets the neck's Linear to the identity (weight I, bias 0) and its BatchNorm1d to its initial state, so that in eval
+    /// mode the 512-d feature equals the pooled backbone feature (divided by sqrt(1 + 1e-5)); the ReLU passes it
+    /// unchanged because pooled post-ReLU features are non-negative. Used for an untrained neck (the default model),
+    /// where a random projection followed by ReLU would only discard information.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The backbone's pooled width is not 512 (resnet50: 2048).</exception>
+    public void InitialiseNeckAsIdentity()
+    {
+        if (Backbone.FeatureChannels() != EmbeddingSize)
+        {
+            throw new InvalidOperationException(
+                $"An identity neck needs a {EmbeddingSize}-wide backbone; {Backbone.Name()} pools {Backbone.FeatureChannels()} channels.");
+        }
+
+        using var noGrad = no_grad();
+        var linear = (Linear)fc[0];
+        linear.weight!.copy_(eye(EmbeddingSize));
+        linear.bias!.zero_();
+        var bn = (BatchNorm1d)fc[1];
+        init.ones_(bn.weight);
+        init.zeros_(bn.bias);
+        bn.running_mean!.zero_();
+        bn.running_var!.fill_(1);
+    }
+
     // Initialisation of the public SAN code (torchreid ResNet._init_params).
     private void InitialiseParameters()
     {

@@ -10,14 +10,14 @@ public static class ContactSheet
     /// Builds the sheet for identities 0..<paramref name="identities"/>-1 of the catalogue of <paramref name="seed"/>,
     /// <paramref name="renders"/> renders each, scaled by <paramref name="scale"/> (0.25..1).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">A count is not in 1..64 or the scale is outside [0.25, 1].</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count is not in 1..64 or the scale is outside [0.25, 1] (or NaN).</exception>
     public static RgbImage Build(int seed, int identities, int renders, double scale)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(identities, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(identities, 64);
         ArgumentOutOfRangeException.ThrowIfLessThan(renders, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(renders, 64);
-        if (scale is < 0.25 or > 1)
+        if (!(scale >= 0.25 && scale <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(scale), scale, "Must be in [0.25, 1].");
         }

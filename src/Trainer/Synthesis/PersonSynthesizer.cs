@@ -1,7 +1,7 @@
 namespace SanReid.Trainer.Synthesis;
 
 /// <summary>
-/// Renders a complete synthetic person crop: procedural background, textured and shaded body, camera look.
+/// Renders a complete synthetic person crop: procedural background, contact shadow, textured and shaded body, camera look.
 /// Holds reusable buffers, so one instance must not be used from two threads at once; the output depends only on
 /// the arguments (same arguments, same bytes).
 /// </summary>
@@ -24,6 +24,7 @@ public sealed class PersonSynthesizer
         ArgumentNullException.ThrowIfNull(look);
         Background.Paint(new Random(backgroundSeed), _rgb, Renderer.Width, Renderer.Height);
         Renderer.Rasterize(scene, LastSurface);
+        Renderer.CastGroundShadow(scene, _rgb);
         Renderer.Shade(texture, LastSurface, _rgb);
         look.Apply(_rgb, Renderer.Width, Renderer.Height, new Random(noiseSeed));
         var image = new RgbImage(Renderer.Width, Renderer.Height);

@@ -65,27 +65,44 @@ public static class ReidWriter
         return string.Create(CultureInfo.InvariantCulture, $"{p}_c{camera}s{sequence}_{frame:D6}_{box:D2}.jpg");
     }
 
+    /// <summary>Largest accepted number of distractor or junk images.</summary>
+    public const int MaxExtras = 100_000;
+
     /// <summary>Generates the dataset into <paramref name="outDir"/> (created; must be new or empty).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Counts out of range (ids 1..4999 each, cameras 2..15, extras 0..100000).</exception>
+    /// <remarks>Every option is checked before anything is created; when writing fails part-way, what this call
+    /// created is removed again.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">Counts out of range (ids at least 1 each and at most 9999 together,
+    /// cameras 2..15, distractors and junk -1 (default) or 0..100000, hard-negative fraction 0..0.9, not NaN).</exception>
     /// <exception cref="IOException">The output folder exists and is not empty.</exception>
     public static ReidSummary Write(string outDir, ReidOptions options, Action<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TrainIds, 1, nameof(options.TrainIds));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TestIds, 1, nameof(options.TestIds));
-        if (options.TrainIds + options.TestIds > 9999)
+        if ((long)options.TrainIds + options.TestIds > 9999)
         {
             throw new ArgumentOutOfRangeException(nameof(options), "train + test identities must be at most 9999 (4-digit pids).");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Cameras, 2, nameof(options.Cameras));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Cameras, 15, nameof(options.Cameras));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Distractors, -1, nameof(options.Distractors));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Junk, -1, nameof(options.Junk));
+        if (!(options.HardNegativeFraction >= 0 && options.HardNegativeFraction <= IdentityCatalog.MaxHardNegativeFraction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.HardNegativeFraction), options.HardNegativeFraction,
+                $"Must be in [0, {IdentityCatalog.MaxHardNegativeFraction}].");
+        }
+
         int distractors = options.Distractors < 0 ? options.TestIds : options.Distractors;
         int junk = options.Junk < 0 ? Math.Max(1, options.TestIds / 2) : options.Junk;
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(distractors, 100000, nameof(options.Distractors));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(junk, 100000, nameof(options.Junk));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(distractors, MaxExtras, nameof(options.Distractors));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(junk, MaxExtras, nameof(options.Junk));
+        return OutputFolder.WriteInto(outDir, () => WriteFiles(outDir, options, distractors, junk, progress));
+    }
 
-        OutputFolder.PrepareEmpty(outDir);
+    private static ReidSummary WriteFiles(string outDir, ReidOptions options, int distractors, int junk, Action<int>? progress)
+    {
         foreach (string folder in new[] { TrainFolder, QueryFolder, GalleryFolder })
         {
             Directory.CreateDirectory(Path.Combine(outDir, folder));

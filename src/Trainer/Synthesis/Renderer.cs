@@ -30,28 +30,58 @@ public static class Renderer
 
         map.Clear();
         PartSolid[] parts = BodyModel.Build(scene.Shape, scene.Pose);
-        double top = BodyModel.TopOfHead(parts);
+        View view = View.Of(scene, parts);
         Mat3 yaw = Mat3.RotY(scene.Yaw);
-
-        // Camera at (0, height, distance) looking at the body's middle; +x right, +y up in the image.
-        var camera = new Vec3(0, scene.CameraHeight, scene.CameraDistance);
-        Vec3 forward = (new Vec3(0, top * 0.5, 0) - camera).Normalized();
-        Vec3 right = forward.Cross(new Vec3(0, 1, 0)).Normalized();
-        Vec3 up = right.Cross(forward);
-
-        // Focal length and principal point so that feet-to-head spans Fill of the height, centred plus offset.
-        (double feetY, _) = ProjectUnit(new Vec3(0, 0, 0), camera, forward, right, up);
-        (double headY, _) = ProjectUnit(new Vec3(0, top, 0), camera, forward, right, up);
-        double focal = scene.Fill * Height / (feetY - headY);
-        double cy = Height / 2.0 + scene.OffsetY - focal * (feetY + headY) / 2;
-        double cx = Width / 2.0 + scene.OffsetX;
         Vec3 light = scene.Light.Normalized();
-
         foreach (PartSolid part in parts)
         {
-            Mat3 rotation = yaw * part.Rotation;
-            Vec3 centre = yaw * part.Center;
-            RasterizePart(part, rotation, centre, camera, forward, right, up, focal, cx, cy, light, scene, map);
+            RasterizePart(part, yaw * part.Rotation, yaw * part.Center, view, light, scene, map);
+        }
+    }
+
+    /// <summary>
+    /// Darkens the ground around the feet (a soft contact shadow, displaced away from the light) in
+    /// <paramref name="rgb"/> (interleaved RGB floats, Width x Height). Call before <see cref="Shade"/>: body pixels are
+    /// overwritten by the shaded texture afterwards.
+    /// </summary>
+    public static void CastGroundShadow(SceneParams scene, float[] rgb)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        ArgumentNullException.ThrowIfNull(rgb);
+        PartSolid[] parts = BodyModel.Build(scene.Shape, scene.Pose);
+        View view = View.Of(scene, parts);
+        Vec3 light = scene.Light.Normalized();
+        double k = scene.Shape.Height / 1.70;
+        // Centre under the body, pushed away from the light; the lower the light, the longer the push (capped).
+        double push = Math.Min(0.35, 0.12 / Math.Max(0.2, light.Y)) * k;
+        double horizontal = Math.Sqrt(light.X * light.X + light.Z * light.Z);
+        double sx = horizontal > 1e-6 ? -light.X / horizontal * push : 0, sz = horizontal > 1e-6 ? -light.Z / horizontal * push : 0;
+        double radius = 0.3 * k * scene.Shape.Girth;
+        float strength = (float)Math.Clamp(0.25 + scene.Diffuse * 0.5, 0, 0.6);
+        for (int py = 0; py < Height; py++)
+        {
+            for (int px = 0; px < Width; px++)
+            {
+                Vec3 dir = view.Ray(px, py);
+                if (dir.Y >= -1e-9)
+                {
+                    continue; // at or above the horizon: the ray never meets the ground
+                }
+
+                double t = -view.Camera.Y / dir.Y;
+                double gx = view.Camera.X + t * dir.X - sx, gz = view.Camera.Z + t * dir.Z - sz;
+                double d2 = (gx * gx + gz * gz) / (radius * radius);
+                if (d2 > 6)
+                {
+                    continue;
+                }
+
+                float factor = 1 - strength * (float)Math.Exp(-d2);
+                int i = (py * Width + px) * 3;
+                rgb[i] *= factor;
+                rgb[i + 1] *= factor;
+                rgb[i + 2] *= factor;
+            }
         }
     }
 
@@ -106,17 +136,10 @@ public static class Renderer
         return image;
     }
 
-    private static (double Y, double X) ProjectUnit(Vec3 p, Vec3 camera, Vec3 forward, Vec3 right, Vec3 up)
+    private static void RasterizePart(PartSolid part, Mat3 rotation, Vec3 centre, View view, Vec3 light, SceneParams scene, SurfaceMap map)
     {
-        Vec3 d = p - camera;
-        double z = d.Dot(forward);
-        return (-d.Dot(up) / z, d.Dot(right) / z);
-    }
-
-    private static void RasterizePart(
-        PartSolid part, Mat3 rotation, Vec3 centre, Vec3 camera, Vec3 forward, Vec3 right, Vec3 up,
-        double focal, double cx, double cy, Vec3 light, SceneParams scene, SurfaceMap map)
-    {
+        Vec3 camera = view.Camera, forward = view.Forward, right = view.Right, up = view.Up;
+        double focal = view.Focal, cx = view.Cx, cy = view.Cy;
         double a = part.RadiusX, b = part.RadiusZ, h = part.HalfLength, c = part.Cap;
 
         // Screen bounding box of the part's local box.
@@ -236,5 +259,36 @@ public static class Renderer
                 map.Shade[index] = (float)(scene.Ambient + scene.Diffuse * lambert);
             }
         }
+    }
+
+    /// <summary>
+    /// The perspective camera of a scene: at (0, CameraHeight, CameraDistance) looking at the body's middle, image +x to
+    /// the right, focal length and principal point chosen so that feet-to-head spans Fill of the image height, centred
+    /// plus the scene's offset.
+    /// </summary>
+    private readonly record struct View(Vec3 Camera, Vec3 Forward, Vec3 Right, Vec3 Up, double Focal, double Cx, double Cy)
+    {
+        public static View Of(SceneParams scene, PartSolid[] parts)
+        {
+            double top = BodyModel.TopOfHead(parts);
+            var camera = new Vec3(0, scene.CameraHeight, scene.CameraDistance);
+            Vec3 forward = (new Vec3(0, top * 0.5, 0) - camera).Normalized();
+            Vec3 right = forward.Cross(new Vec3(0, 1, 0)).Normalized();
+            Vec3 up = right.Cross(forward);
+            double feetY = ProjectY(new Vec3(0, 0, 0)), headY = ProjectY(new Vec3(0, top, 0));
+            double focal = scene.Fill * Height / (feetY - headY);
+            double cy = Height / 2.0 + scene.OffsetY - focal * (feetY + headY) / 2;
+            double cx = Width / 2.0 + scene.OffsetX;
+            return new View(camera, forward, right, up, focal, cx, cy);
+
+            double ProjectY(Vec3 p)
+            {
+                Vec3 d = p - camera;
+                return -d.Dot(up) / d.Dot(forward);
+            }
+        }
+
+        /// <summary>The (unnormalised) world ray through the centre of pixel (px, py).</summary>
+        public Vec3 Ray(int px, int py) => Forward + Right * ((px + 0.5 - Cx) / Focal) - Up * ((py + 0.5 - Cy) / Focal);
     }
 }

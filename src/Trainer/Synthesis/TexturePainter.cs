@@ -34,7 +34,7 @@ public static class TexturePainter
                     double u = (tx + 0.5) / rect.Width, v = (ty + 0.5) / rect.Height;
                     Rgb colour = PaintTexel(spec, part, side, u, v, tx, ty);
                     // Fabric / skin grain: a small deterministic per-texel brightness change.
-                    double grain = 1.0 + (Hash(spec.DetailSeed, rect.X + tx, rect.Y + ty) - 0.5) * 0.08;
+                    double grain = 1.0 + (Hash(spec.DetailSeed, (rect.X + tx) / 4, (rect.Y + ty) / 4) - 0.5) * 0.08;
                     texture.Set(rect.X + tx, rect.Y + ty, colour.Scale(grain));
                 }
             }

@@ -18,10 +18,11 @@ public static class ImageNetInitialisation
     public static SaEncoder ResNet18FromPackage(string? onnxPath = null, long seed = 0, int numClasses = 0, int lastStride = 1)
     {
         var path = PackagedImageNetModel.ResolveResNet18(onnxPath);
-        var means = ImageNetInputFold.ReadChannelMeansBgr(PackagedImageNetModel.ResolvePreprocess(path));
+        // The given file first: a broken ResNet18.onnx is reported as such, not as a missing preprocessing graph.
         var state = ResNet18OnnxImporter.ReadStateDict(path);
         try
         {
+            var means = ImageNetInputFold.ReadChannelMeansBgr(PackagedImageNetModel.ResolvePreprocess(path));
             ImageNetInputFold.Apply(state, means);
             manual_seed(seed);
             var encoder = new SaEncoder(Backbone.ResNet18, numClasses, lastStride);

@@ -30,7 +30,21 @@ public static class ImageNetInputFold
     /// <exception cref="WeightsFormatException">The graph is not that preprocessing.</exception>
     public static float[] ReadChannelMeansBgr(string preprocessPath)
     {
-        var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(preprocessPath)).Graph;
+        GraphProto? graph;
+        try
+        {
+            graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(preprocessPath)).Graph;
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw new WeightsFormatException(preprocessPath, "not a readable ONNX model.", e);
+        }
+
+        if (graph is null)
+        {
+            throw new WeightsFormatException(preprocessPath, "not a readable ONNX model (no graph).");
+        }
+
         var ops = graph.Node.Select(n => n.OpType).ToArray();
         if (!ops.SequenceEqual(["Split", "Concat", "Sub"]))
         {

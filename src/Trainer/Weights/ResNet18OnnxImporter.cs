@@ -22,7 +22,7 @@ public static class ResNet18OnnxImporter
     /// Reads <paramref name="onnxPath"/> and returns the state_dict it holds (conv1, bn1, layer1..layer4 keys; no
     /// num_batches_tracked, no fc), float32 CPU tensors owned by the caller.
     /// </summary>
-    /// <exception cref="WeightsFormatException">The graph is not the expected ResNet, an initializer is left unmapped,
+    /// <exception cref="WeightsFormatException">The file is not an ONNX model (empty, no graph), the graph is not the expected ResNet, an initializer is left unmapped,
     /// a convolution has a bias, or a BatchNormalization epsilon differs from PyTorch's 1e-5.</exception>
     public static Dictionary<string, Tensor> ReadStateDict(string onnxPath)
     {
@@ -34,6 +34,11 @@ public static class ResNet18OnnxImporter
         catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or IOException)
         {
             throw new WeightsFormatException(onnxPath, "not a readable ONNX model.", e);
+        }
+
+        if (model.Graph is null || model.Graph.Node.Count == 0)
+        {
+            throw new WeightsFormatException(onnxPath, $"not a readable ONNX model ({new FileInfo(onnxPath).Length} bytes, no graph).");
         }
 
         return new GraphWalker(model.Graph, onnxPath).Walk();

@@ -15,7 +15,8 @@ public static class StateDictFiles
     /// Reads a state_dict. A checkpoint that wraps it as <c>{"state_dict": ...}</c> or <c>{"model": ...}</c> is unwrapped,
     /// and a DataParallel <c>module.</c> prefix is removed. Tensors are CPU tensors owned by the caller.
     /// </summary>
-    /// <exception cref="WeightsFormatException">Unknown extension, unreadable file, or non-tensor values.</exception>
+    /// <exception cref="WeightsFormatException">Unknown extension, unreadable file (a safetensors header with invalid
+    /// dtypes, shapes or offsets is refused before libtorch reads it), or non-tensor values.</exception>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     public static Dictionary<string, Tensor> Read(string path)
     {
@@ -30,14 +31,14 @@ public static class StateDictFiles
         {
             state = extension switch
             {
-                ".safetensors" => Safetensors.LoadStateDict(path),
-                ".pth" or ".pt" or ".bin" => FromHashtable(PyTorchUnpickler.UnpickleStateDict(path), path),
+                ".safetensors" => ReadSafetensors(path),
+                ".pth" or ".pt" or ".bin" => ReadPickle(path),
                 _ => throw new WeightsFormatException(path, $"unknown weights format '{extension}'; expected .pth, .pt or .safetensors."),
             };
         }
         catch (Exception e) when (e is not WeightsFormatException)
         {
-            throw new WeightsFormatException(path, $"cannot read a state_dict: {e.Message}", e);
+            throw new WeightsFormatException(path, $"not a readable state_dict: {FirstLine(e.Message)}", e);
         }
 
         if (state.Count > 0 && state.Keys.All(k => k.StartsWith("module.", StringComparison.Ordinal)))
@@ -48,12 +49,45 @@ public static class StateDictFiles
         return state;
     }
 
+    private static Dictionary<string, Tensor> ReadSafetensors(string path)
+    {
+        SafetensorsHeader.Validate(path);
+        return Safetensors.LoadStateDict(path);
+    }
+
+    // torch.save writes a zip archive ("PK\x03\x04"); the legacy format is a bare pickle (protocol 2: 0x80 0x02).
+    private static Dictionary<string, Tensor> ReadPickle(string path)
+    {
+        var magic = new byte[4];
+        int read;
+        using (var stream = File.OpenRead(path))
+        {
+            read = stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        }
+
+        bool zip = read == 4 && magic[0] == (byte)'P' && magic[1] == (byte)'K' && magic[2] == 3 && magic[3] == 4;
+        if (!zip && !(read >= 1 && magic[0] == 0x80))
+        {
+            throw new WeightsFormatException(path,
+                "not a readable state_dict: neither a torch.save zip archive nor a PyTorch pickle (expected a .pth written by torch.save(model.state_dict())).");
+        }
+
+        return FromHashtable(PyTorchUnpickler.UnpickleStateDict(path), path);
+    }
+
+    private static string FirstLine(string message)
+    {
+        var line = message.ReplaceLineEndings("\n").Split('\n')[0].Trim();
+        return line.Length == 0 ? "unknown error." : line;
+    }
+
     /// <summary>
     /// Copies an ImageNet ResNet backbone (torchvision keys conv1, bn1, layer1..layer4) into <paramref name="encoder"/>;
     /// <c>fc.*</c> (ImageNet's 1000-way head) is ignored and the neck and classifier keep their initialisation.
     /// <c>num_batches_tracked</c> may be absent (older torchvision checkpoints).
     /// </summary>
-    /// <exception cref="WeightsFormatException">Missing or unexpected keys, or shapes that differ; the message lists them.</exception>
+    /// <exception cref="WeightsFormatException">Missing or unexpected keys, shapes that differ, or a tensor with NaN/Inf
+    /// values; the message names the file and the keys.</exception>
     public static void LoadBackbone(SaEncoder encoder, IReadOnlyDictionary<string, Tensor> state, string source) =>
         Copy(encoder, state, source, IsBackboneKey, ignore: k => k.StartsWith("fc.", StringComparison.Ordinal));
 
@@ -62,7 +96,8 @@ public static class StateDictFiles
     /// has one). <c>classifier.*</c> in the file is ignored when the encoder has none (inference and export need no
     /// classifier).
     /// </summary>
-    /// <exception cref="WeightsFormatException">Missing or unexpected keys, or shapes that differ.</exception>
+    /// <exception cref="WeightsFormatException">Missing or unexpected keys, shapes that differ, or a tensor with NaN/Inf
+    /// values; the message names the file and the keys.</exception>
     public static void LoadEncoder(SaEncoder encoder, IReadOnlyDictionary<string, Tensor> state, string source) =>
         Copy(encoder, state, source, _ => true,
             ignore: k => encoder.NumClasses == 0 && k.StartsWith("classifier.", StringComparison.Ordinal));
@@ -89,6 +124,19 @@ public static class StateDictFiles
             if (unexpected.Count > 0) parts.Add($"unexpected {unexpected.Count} key(s): {Few(unexpected)}");
             if (mismatched.Count > 0) parts.Add($"{mismatched.Count} shape mismatch(es) (file vs {encoder.Backbone.Name()}): {Few(mismatched)}");
             throw new WeightsFormatException(source, $"not a {encoder.Backbone.Name()} state_dict for this SA-Enc: {string.Join("; ", parts)}.");
+        }
+
+        using (NewDisposeScope())
+        {
+            foreach (var (key, _) in targets.Where(p => state.ContainsKey(p.Key)))
+            {
+                var value = state[key];
+                if (value.is_floating_point() && !value.isfinite().all().item<bool>())
+                {
+                    long bad = value.numel() - value.isfinite().sum().item<long>();
+                    throw new WeightsFormatException(source, $"tensor '{key}' holds {bad} non-finite value(s) (NaN or Inf); the weights are broken.");
+                }
+            }
         }
 
         using var noGrad = no_grad();

@@ -163,9 +163,13 @@ public sealed class ReidEvaluatorTests
     [Fact]
     public void NoQueryWithATrueMatchIsAnError()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => EvaluateOne(1, 1, (2, 2, 0.1f), (1, 1, 0.2f)));
+        var error = Assert.Throws<NoTrueMatchException>(() => EvaluateOne(1, 1, (2, 2, 0.1f), (1, 1, 0.2f)));
 
+        Assert.IsAssignableFrom<InvalidOperationException>(error);
         Assert.Contains("No query has a true match", error.Message);
+        var ranking = Assert.Single(error.Queries); // the rankings come with the error, for callers that show them
+        Assert.True(ranking.Skipped);
+        Assert.Equal([0], ranking.TopGalleryIndices); // gallery 0 (pid 2, camera 2) is a negative; gallery 1 is junk
     }
 
     [Fact]

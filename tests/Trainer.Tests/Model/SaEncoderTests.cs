@@ -25,6 +25,30 @@ public class SaEncoderTests
     }
 
     [Fact]
+    public void IdentityNeckMakesTheFeatureThePooledBackboneFeature()
+    {
+        using var encoder = new SaEncoder(Backbone.ResNet18);
+        encoder.InitialiseNeckAsIdentity();
+        encoder.eval();
+        using var images = randn(3, 3, 64, 32);
+
+        using var _ = no_grad();
+        using var feature = encoder.forward(images);
+        using var pooled = encoder.PooledBackbone(images);
+        using var expected = pooled / Math.Sqrt(1 + 1e-5);
+
+        Assert.True(pooled.min().item<float>() >= 0f);
+        Assert.True((feature - expected).abs().max().item<float>() < 1e-5f);
+    }
+
+    [Fact]
+    public void IdentityNeckIsRefusedForResNet50()
+    {
+        using var encoder = new SaEncoder(Backbone.ResNet50);
+        Assert.Throws<InvalidOperationException>(encoder.InitialiseNeckAsIdentity);
+    }
+
+    [Fact]
     public void ResNet18HasThreeBlocksInLayer4AndA512ChannelMap()
     {
         using var encoder = new SaEncoder(Backbone.ResNet18);

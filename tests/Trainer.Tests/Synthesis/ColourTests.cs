@@ -77,21 +77,4 @@ public class ColourTests
         double left = pixels.Where(i => i % Renderer.Width < centre).Average(i => map.Shade[i]);
         Assert.True(right > left + 0.1, $"lit side {right:F2}, far side {left:F2}");
     }
-
-    [Fact]
-    public void HardNegativeSharesColoursButHasADifferentTexture()
-    {
-        SynthIdentity[] people = IdentityCatalog.Create(seed: 21, first: 0, count: 60, hardNegativeFraction: 0.5);
-        SynthIdentity hard = people.First(p => p.HardNegativeOf >= 0);
-        SynthIdentity partner = people[hard.HardNegativeOf];
-
-        Assert.Equal(partner.Spec.Top, hard.Spec.Top);
-        Assert.Equal(partner.Spec.BottomColour, hard.Spec.BottomColour);
-        Assert.Equal(partner.Spec.Skin, hard.Spec.Skin);
-        Assert.Equal(partner.Spec.Shoes, hard.Spec.Shoes);
-        bool sameDesign = partner.Spec.Pattern == hard.Spec.Pattern && partner.Spec.FrontPrint == hard.Spec.FrontPrint
-            && partner.Spec.BackPrint == hard.Spec.BackPrint && partner.Spec.Bag == hard.Spec.Bag;
-        Assert.False(sameDesign, "a hard negative must differ in pattern, a print or the bag");
-        Assert.False(partner.Texture.Pixels.AsSpan().SequenceEqual(hard.Texture.Pixels));
-    }
 }

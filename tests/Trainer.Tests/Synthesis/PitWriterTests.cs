@@ -1,3 +1,4 @@
+using SanReid.Trainer.Data;
 using SanReid.Trainer.Synthesis;
 
 namespace SanReid.Trainer.Tests.Synthesis;
@@ -26,6 +27,19 @@ public class PitWriterTests
         }
 
         Assert.Equal(3, rows.Skip(1).Select(r => r.Split(',')[1]).Distinct().Count());
+    }
+
+    [Fact]
+    public void TrainersPairedListLoaderReadsTheTwoColumnList()
+    {
+        using var temp = new TempFolder();
+        string root = temp.Sub("pit");
+        PitWriter.Write(root, textures: 2, poses: 3, seed: 6);
+
+        IReadOnlyList<TexturePair> pairs = PairedTextureList.Load(Path.Combine(root, PitWriter.ListFileName));
+        Assert.Equal(6, pairs.Count);
+        Assert.Equal(Path.Combine(root, "images", "00001_02.jpg"), pairs[5].ImagePath);
+        Assert.Equal(Path.Combine(root, "textures", "00001.png"), pairs[5].TexturePath);
     }
 
     [Fact]

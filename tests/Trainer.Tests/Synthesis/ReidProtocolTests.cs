@@ -1,11 +1,13 @@
 using System.Text.RegularExpressions;
+using SanReid.Trainer.Data;
 using SanReid.Trainer.Synthesis;
 
 namespace SanReid.Trainer.Tests.Synthesis;
 
 /// <summary>
-/// The synthetic re-ID folder follows the Market-1501 protocol (DESIGN.md, "Evaluation protocol"). Names are parsed
-/// with the documented rule PPPP_cCsS_FFFFFF_NN.jpg (pid -1 written "-1"), independently of the writer.
+/// The synthetic re-ID folder follows the Market-1501 protocol (DESIGN.md, "Evaluation protocol"). It is read with the
+/// project's loader (<see cref="MarketLayoutDataset"/>, <see cref="Market1501Name"/>), and names are also held to the
+/// strict documented shape PPPP_cCsS_FFFFFF_NN.jpg (pid -1 written "-1").
 /// </summary>
 public partial class ReidProtocolTests : IClassFixture<ReidProtocolTests.Dataset>
 {
@@ -108,6 +110,32 @@ public partial class ReidProtocolTests : IClassFixture<ReidProtocolTests.Dataset
     }
 
     [Fact]
+    public void ProjectLoaderReadsTheFolderWithTheRightSplitsAndLabels()
+    {
+        MarketLayoutDataset dataset = MarketLayoutDataset.Load(_data.Root);
+        Assert.Equal(Dataset.Options.TrainIds, dataset.NumTrainIds);
+        Assert.Equal(_data.Images("bounding_box_train").Count, dataset.Train.Count);
+        Assert.Equal(_data.Images("query").Count, dataset.Query.Count);
+        Assert.Equal(_data.Images("bounding_box_test").Count, dataset.Gallery.Count);
+        foreach (ReidImage query in dataset.Query)
+        {
+            Assert.Contains(dataset.Gallery, g => g.Pid == query.Pid && g.CamId != query.CamId);
+        }
+    }
+
+    [Fact]
+    public void TrainersTextureLookupFindsEveryImagesTexture()
+    {
+        MarketLayoutDataset dataset = MarketLayoutDataset.Load(_data.Root);
+        TextureLookup lookup = TextureLookup.ParallelFolder(_data.Root, Path.Combine(_data.Root, "textures"));
+        foreach (ReidImage image in dataset.Train.Concat(dataset.Query).Concat(dataset.Gallery))
+        {
+            string texture = lookup.Find(image.Path);
+            Assert.Equal(Path.ChangeExtension(Path.GetFileName(image.Path), ".png"), Path.GetFileName(texture));
+        }
+    }
+
+    [Fact]
     public void TexturePathReplacesTheTopFolderAndExtension()
     {
         Assert.Equal("textures/query/0007_c2s1_001234_00.png", ReidWriter.TexturePathFor("query/0007_c2s1_001234_00.jpg"));
@@ -169,9 +197,9 @@ public partial class ReidProtocolTests : IClassFixture<ReidProtocolTests.Dataset
         public List<Crop> Images(string folder) => Directory.GetFiles(Path.Combine(Root, folder)).Select(path =>
         {
             string name = Path.GetFileName(path);
-            Match m = MarketName().Match(name);
-            Assert.True(m.Success, $"{folder}/{name} does not follow PPPP_cCsS_FFFFFF_NN.jpg");
-            return new Crop(name, int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(MarketName().IsMatch(name), $"{folder}/{name} does not follow PPPP_cCsS_FFFFFF_NN.jpg");
+            Market1501Name parsed = Market1501Name.Parse(name);
+            return new Crop(name, parsed.Pid, parsed.CamId);
         }).ToList();
 
         public void Dispose() => _temp.Dispose();

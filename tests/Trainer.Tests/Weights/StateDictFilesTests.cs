@@ -84,6 +84,45 @@ public sealed class StateDictFilesTests : IDisposable
         Assert.Contains("unknown weights format", error.Message);
     }
 
+    [Theory]
+    [InlineData(".pth")]
+    [InlineData(".safetensors")]
+    public void ABackboneWithAnInfIsRefusedNamingTheFileAndTheKey(string extension)
+    {
+        var path = Path.Combine(folder, "inf" + extension);
+        var state = TorchvisionStyleResNet50(seed: 2);
+        state["layer3.2.bn1.running_var"][7] = float.PositiveInfinity;
+        Write(path, state);
+
+        var error = Assert.Throws<WeightsFormatException>(() => ImageNetInitialisation.ResNet50FromFile(path));
+
+        Assert.StartsWith(path, error.Message);
+        Assert.Contains("'layer3.2.bn1.running_var' holds 1 non-finite value(s)", error.Message);
+    }
+
+    [Fact]
+    public void ALegacyOrForeignPthIsNotBlamedOnTheOldPyTorchFormat()
+    {
+        var path = Path.Combine(folder, "notes.pth");
+        File.WriteAllText(path, "{\"not\": \"a checkpoint\"}");
+
+        var error = Assert.Throws<WeightsFormatException>(() => StateDictFiles.Read(path));
+
+        Assert.Contains("not a readable state_dict", error.Message);
+        Assert.DoesNotContain("old PyTorch format", error.Message);
+    }
+
+    [Fact]
+    public void ASafetensorsHeaderLongerThanTheFileIsRefusedBeforeLibtorch()
+    {
+        var path = Path.Combine(folder, "truncated.safetensors");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes(1_000_000UL), .. "{}"u8.ToArray()]);
+
+        var error = Assert.Throws<WeightsFormatException>(() => StateDictFiles.Read(path));
+
+        Assert.Contains("header length 1000000 does not fit", error.Message);
+    }
+
     // What torchvision's resnet50().state_dict() holds: backbone keys plus fc.weight [1000, 2048] and fc.bias.
     private static Dictionary<string, Tensor> TorchvisionStyleResNet50(long seed)
     {
