@@ -103,12 +103,17 @@ public class ReadinessTests
         var early = await client.GetAsync("/health/ready");
         var earlyBody = await ReadJson(early);
         var earlySearch = await client.PostAsync("/api/v1/search", Form(new Upload("image", "q.jpg", GeneratedJpeg(1))));
+        var textOnly = new HttpRequestMessage(HttpMethod.Get, "/api/v1/model");
+        textOnly.Headers.Accept.ParseAdd("text/plain");
+        var earlyText = await client.SendAsync(textOnly);
         var live = await client.GetAsync("/health/live");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode);
         Assert.Equal("Unhealthy", earlyBody.GetProperty("status").GetString());
         Assert.Contains(earlyBody.GetProperty("stage").GetString(), new[] { "loading model", "opening gallery", "warming up" });
         await AssertProblem(earlySearch, HttpStatusCode.ServiceUnavailable, "not_ready");
+        // A client that accepts only text still gets the problem as JSON (not an empty 500).
+        await AssertProblem(earlyText, HttpStatusCode.ServiceUnavailable, "not_ready");
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
 
         factory.WaitUntilReady(TimeSpan.FromSeconds(120));

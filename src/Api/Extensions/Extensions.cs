@@ -112,6 +112,8 @@ public static class Extensions
         services.AddSingleton<ICorsPolicyProvider, ConfiguredCorsPolicyProvider>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        // First, so it is chosen over the framework's writer, which refuses requests that do not accept JSON.
+        services.AddSingleton<IProblemDetailsWriter, JsonProblemDetailsWriter>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
