@@ -9,6 +9,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 var metrics = app.Services.GetRequiredService<ApiMetrics>();
 app.UseRequestTelemetry();
+app.UseKnownMethodsOnly();
 app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
 app.UseApiErrorHandling();
 app.UseCors();

@@ -50,6 +50,25 @@ public class ObservabilityTests(ApiFactory factory) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task MadeUpHttpMethodsDoNotAddMetricSeries()
+    {
+        static int HttpSeries(string text) => text.Split('\n').Count(l => l.StartsWith("http_", StringComparison.Ordinal));
+        await _client.GetAsync("/api/v1/gallery/987654321");
+        int before = HttpSeries(await Metrics());
+
+        const int methods = 40;
+        var responses = new List<HttpResponseMessage>();
+        for (int i = 0; i < methods; i++)
+            responses.Add(await _client.SendAsync(new HttpRequestMessage(new HttpMethod($"X{i:D3}"), "/nope")));
+        var after = await Metrics();
+
+        Assert.DoesNotContain("method=\"X0", after);
+        // A few series at most (e.g. the /metrics scrape itself), never one set per made-up method.
+        Assert.True(HttpSeries(after) - before < methods, $"{HttpSeries(after) - before} new http_ series for {methods} made-up methods");
+        await AssertProblem(responses[^1], HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Fact]
     public async Task RequestIdIsEchoedAndNamedInProblems()
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/gallery?limit=0");
