@@ -16,6 +16,7 @@ app.UseCors();
 app.UseRateLimiter();
 app.UseApiKeys();
 app.UseReadinessGate();
+app.UseFormReading();
 app.UseSwagger();
 app.UseSwaggerUI();
 

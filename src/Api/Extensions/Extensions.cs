@@ -42,6 +42,8 @@ public static class Extensions
             f.ValueCountLimit = 1024;
             f.MultipartHeadersLengthLimit = 16 * 1024;
             f.KeyLengthLimit = 1024;
+            // Text fields are at most 256 characters; FormReading applies this to multipart text parts too.
+            f.ValueLengthLimit = 4 * 1024;
         });
         // Binding failures (wrong content type, unreadable form) throw BadHttpRequestException, which the exception
         // handler turns into ProblemDetails with a code instead of an empty 4xx.
