@@ -115,8 +115,9 @@ public class ReadinessTests
     [Fact]
     public async Task ReadinessFailsAndApiAnswers503UntilTheModelHasLoaded()
     {
-        // Many warm-up runs keep the service in its loading stages for a while after the host has started.
-        using var factory = ApiFactory.With(new Dictionary<string, string> { ["SanReid:Startup:WarmUpRuns"] = "80" }, waitUntilReady: false);
+        // Many warm-up runs keep the service in its loading stages for a while after the host has started (which takes
+        // seconds itself: fewer runs could finish before the first request on an idle machine).
+        using var factory = ApiFactory.With(new Dictionary<string, string> { ["SanReid:Startup:WarmUpRuns"] = "1000" }, waitUntilReady: false);
         var client = factory.CreateClient();
 
         var early = await client.GetAsync("/health/ready");
@@ -139,5 +140,40 @@ public class ReadinessTests
         var ready = await ReadJson(await client.GetAsync("/health/ready"));
         Assert.Equal("ready", ready.GetProperty("stage").GetString());
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/api/v1/search", Form(new Upload("image", "q.jpg", GeneratedJpeg(1))))).StatusCode);
+    }
+}
+
+/// <summary>A start-up that fails in the background: the log names the stage it failed in and the reason.</summary>
+public class FailedStartupTests
+{
+    [Fact]
+    public async Task FailedStartUpIsLoggedWithTheStageItFailedIn()
+    {
+        // A gallery folder under a regular file cannot be created: start-up fails while opening the gallery, and the
+        // process stops (here: the test host stops, usually before the factory has finished starting).
+        var blocker = Path.GetTempFileName();
+        var logs = new LogCapture();
+        try
+        {
+            try
+            {
+                ApiFactory.With(new Dictionary<string, string> { ["SanReid:Gallery:DatabasePath"] = Path.Combine(blocker, "sub", "gallery.db") },
+                    waitUntilReady: false, logs: logs).Dispose();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!logs.Lines.Any(l => l.Level == Microsoft.Extensions.Logging.LogLevel.Critical) && clock.Elapsed < TimeSpan.FromSeconds(60))
+                await Task.Delay(50);
+
+            var critical = Assert.Single(logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Critical);
+            Assert.Contains("Start-up failed while opening gallery", critical.Message);
+            Assert.Contains(blocker, critical.Message); // the reason, with the path, stays in the log
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
     }
 }

@@ -238,7 +238,7 @@ public static class Extensions
             {
                 context.Response.Headers.RetryAfter = "1";
                 await ProblemWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.NotReady, "Not ready",
-                    state.Failure is null ? $"The service is starting ({state.Stage}); see /health/ready." : $"Start-up failed: {state.Failure}");
+                    state.Failure is null ? $"The service is starting ({state.Stage}); see /health/ready." : state.PublicFailure);
                 return;
             }
             await next(context);
