@@ -80,4 +80,17 @@ public class HealthAndModelTests(ApiFactory factory) : IClassFixture<ApiFactory>
         if (home.Length > 1)
             Assert.DoesNotContain(home + "/", text);
     }
+
+    [Theory]
+    [InlineData("/api/v1/model", 200)]
+    [InlineData("/api/v1/gallery?limit=1", 200)]
+    [InlineData("/api/v1/gallery/987654321", 404)]
+    [InlineData("/health/ready", 200)]
+    public async Task HeadAnswersLikeGetWithoutABody(string url, int status)
+    {
+        var response = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, url));
+
+        Assert.Equal((HttpStatusCode)status, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
 }
