@@ -9,12 +9,14 @@ builder.AddApplicationServices();
 var app = builder.Build();
 var metrics = app.Services.GetRequiredService<ApiMetrics>();
 app.UseRequestTelemetry();
+app.UseKnownMethodsOnly();
 app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
 app.UseApiErrorHandling();
 app.UseCors();
 app.UseRateLimiter();
 app.UseApiKeys();
 app.UseReadinessGate();
+app.UseFormReading();
 app.UseSwagger();
 app.UseSwaggerUI();
 

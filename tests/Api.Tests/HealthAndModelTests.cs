@@ -66,4 +66,31 @@ public class HealthAndModelTests(ApiFactory factory) : IClassFixture<ApiFactory>
         var ui = await _client.GetAsync("/swagger/index.html");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
     }
+
+    [Fact]
+    public async Task ModelEndpointNamesNoServerPath()
+    {
+        var text = await (await _client.GetAsync("/api/v1/model")).Content.ReadAsStringAsync();
+        var body = System.Text.Json.JsonDocument.Parse(text).RootElement;
+
+        Assert.Contains("Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1", body.GetProperty("card").GetProperty("weights_source").GetString());
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        Assert.DoesNotContain(".nuget/packages", text);
+        Assert.DoesNotContain(RepoPaths.Root, text);
+        if (home.Length > 1)
+            Assert.DoesNotContain(home + "/", text);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/model", 200)]
+    [InlineData("/api/v1/gallery?limit=1", 200)]
+    [InlineData("/api/v1/gallery/987654321", 404)]
+    [InlineData("/health/ready", 200)]
+    public async Task HeadAnswersLikeGetWithoutABody(string url, int status)
+    {
+        var response = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, url));
+
+        Assert.Equal((HttpStatusCode)status, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
 }

@@ -50,6 +50,25 @@ public class ObservabilityTests(ApiFactory factory) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task MadeUpHttpMethodsDoNotAddMetricSeries()
+    {
+        static int HttpSeries(string text) => text.Split('\n').Count(l => l.StartsWith("http_", StringComparison.Ordinal));
+        await _client.GetAsync("/api/v1/gallery/987654321");
+        int before = HttpSeries(await Metrics());
+
+        const int methods = 40;
+        var responses = new List<HttpResponseMessage>();
+        for (int i = 0; i < methods; i++)
+            responses.Add(await _client.SendAsync(new HttpRequestMessage(new HttpMethod($"X{i:D3}"), "/nope")));
+        var after = await Metrics();
+
+        Assert.DoesNotContain("method=\"X0", after);
+        // A few series at most (e.g. the /metrics scrape itself), never one set per made-up method.
+        Assert.True(HttpSeries(after) - before < methods, $"{HttpSeries(after) - before} new http_ series for {methods} made-up methods");
+        await AssertProblem(responses[^1], HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Fact]
     public async Task RequestIdIsEchoedAndNamedInProblems()
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/gallery?limit=0");
@@ -96,24 +115,65 @@ public class ReadinessTests
     [Fact]
     public async Task ReadinessFailsAndApiAnswers503UntilTheModelHasLoaded()
     {
-        // Many warm-up runs keep the service in its loading stages for a while after the host has started.
-        using var factory = ApiFactory.With(new Dictionary<string, string> { ["SanReid:Startup:WarmUpRuns"] = "80" }, waitUntilReady: false);
+        // Many warm-up runs keep the service in its loading stages for a while after the host has started (which takes
+        // seconds itself: fewer runs could finish before the first request on an idle machine).
+        using var factory = ApiFactory.With(new Dictionary<string, string> { ["SanReid:Startup:WarmUpRuns"] = "1000" }, waitUntilReady: false);
         var client = factory.CreateClient();
 
         var early = await client.GetAsync("/health/ready");
         var earlyBody = await ReadJson(early);
         var earlySearch = await client.PostAsync("/api/v1/search", Form(new Upload("image", "q.jpg", GeneratedJpeg(1))));
+        var textOnly = new HttpRequestMessage(HttpMethod.Get, "/api/v1/model");
+        textOnly.Headers.Accept.ParseAdd("text/plain");
+        var earlyText = await client.SendAsync(textOnly);
         var live = await client.GetAsync("/health/live");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode);
         Assert.Equal("Unhealthy", earlyBody.GetProperty("status").GetString());
         Assert.Contains(earlyBody.GetProperty("stage").GetString(), new[] { "loading model", "opening gallery", "warming up" });
         await AssertProblem(earlySearch, HttpStatusCode.ServiceUnavailable, "not_ready");
+        // A client that accepts only text still gets the problem as JSON (not an empty 500).
+        await AssertProblem(earlyText, HttpStatusCode.ServiceUnavailable, "not_ready");
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
 
         factory.WaitUntilReady(TimeSpan.FromSeconds(120));
         var ready = await ReadJson(await client.GetAsync("/health/ready"));
         Assert.Equal("ready", ready.GetProperty("stage").GetString());
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/api/v1/search", Form(new Upload("image", "q.jpg", GeneratedJpeg(1))))).StatusCode);
+    }
+}
+
+/// <summary>A start-up that fails in the background: the log names the stage it failed in and the reason.</summary>
+public class FailedStartupTests
+{
+    [Fact]
+    public async Task FailedStartUpIsLoggedWithTheStageItFailedIn()
+    {
+        // A gallery folder under a regular file cannot be created: start-up fails while opening the gallery, and the
+        // process stops (here: the test host stops, usually before the factory has finished starting).
+        var blocker = Path.GetTempFileName();
+        var logs = new LogCapture();
+        try
+        {
+            try
+            {
+                ApiFactory.With(new Dictionary<string, string> { ["SanReid:Gallery:DatabasePath"] = Path.Combine(blocker, "sub", "gallery.db") },
+                    waitUntilReady: false, logs: logs).Dispose();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!logs.Lines.Any(l => l.Level == Microsoft.Extensions.Logging.LogLevel.Critical) && clock.Elapsed < TimeSpan.FromSeconds(60))
+                await Task.Delay(50);
+
+            var critical = Assert.Single(logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Critical);
+            Assert.Contains("Start-up failed while opening gallery", critical.Message);
+            Assert.Contains(blocker, critical.Message); // the reason, with the path, stays in the log
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
     }
 }

@@ -122,6 +122,22 @@ public class SecurityTests(SecuredServer server) : IClassFixture<SecuredServer>
     }
 
     [Fact]
+    public async Task RateLimitedProblemIsJsonWhenTheClientAcceptsOnlyText()
+    {
+        var busy = server.Client(SecuredServer.Key(5));
+        busy.DefaultRequestHeaders.Accept.ParseAdd("text/plain");
+
+        var responses = new List<HttpResponseMessage>();
+        for (int i = 0; i < SecuredServer.Burst + 3; i++)
+            responses.Add(await busy.GetAsync("/api/v1/gallery?limit=1"));
+        var limited = responses.FirstOrDefault(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+
+        Assert.NotNull(limited);
+        var body = await AssertProblem(limited, HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("request_id").GetString()));
+    }
+
+    [Fact]
     public async Task CorsAnswersTheConfiguredOriginOnly()
     {
         var client = server.Client(null);

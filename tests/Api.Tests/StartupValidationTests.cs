@@ -13,6 +13,7 @@ public class StartupValidationTests
     [InlineData("SanReid:Limits:MaxImagesPerRequest", "0", "MaxImagesPerRequest")]
     [InlineData("SanReid:Gallery:IndexFactory", "Bogus", "IndexFactory")]
     [InlineData("SanReid:Auth:ApiKeys:0", "short", "ApiKeys")]
+    [InlineData("SanReid:Auth:ApiKeys:0", " padded-key-0123456789 ", "ApiKeys")]
     [InlineData("SanReid:Auth:KeySha256:0", "not-hex", "KeySha256")]
     [InlineData("SanReid:RateLimit:PermitsPerSecond", "0", "PermitsPerSecond")]
     [InlineData("SanReid:Batching:MaxBatchSize", "0", "MaxBatchSize")]

@@ -10,6 +10,9 @@ namespace SanReid.Api.Apis;
 /// <summary><c>/api/v1/gallery</c>: add crops (embedded on arrival), get, list and delete gallery items.</summary>
 public static class GalleryApi
 {
+    /// <summary>GET routes answer HEAD too (same status and headers, no body: Kestrel drops it).</summary>
+    internal static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
+
     public static IEndpointRouteBuilder MapGalleryApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/gallery", AddItems)
@@ -27,7 +30,7 @@ public static class GalleryApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .WithMetadata(ApiAccess.Write);
 
-        app.MapGet("/gallery/{id:long}", GetItem)
+        app.MapMethods("/gallery/{id:long}", GetAndHead, GetItem)
             .WithName("GetGalleryItem")
             .WithSummary("Get one gallery item's metadata")
             .WithTags("Gallery");
@@ -39,7 +42,7 @@ public static class GalleryApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .WithMetadata(ApiAccess.Write);
 
-        app.MapGet("/gallery", ListItems)
+        app.MapMethods("/gallery", GetAndHead, ListItems)
             .WithName("ListGalleryItems")
             .WithSummary("List gallery items, ids ascending, paged by after_id and limit")
             .WithDescription("Filters: cameras and exclude_cameras (comma-separated ids), from / to (ISO 8601, captured_at in [from, to)), label.")

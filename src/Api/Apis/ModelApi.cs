@@ -9,7 +9,7 @@ public static class ModelApi
 {
     public static IEndpointRouteBuilder MapModelApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/model", GetModel)
+        app.MapMethods("/model", GalleryApi.GetAndHead, GetModel)
             .WithName("GetModel")
             .WithSummary("The model card, the ONNX signature and metadata, and the execution provider in use")
             .WithTags("Model");

@@ -39,22 +39,30 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
         ImageTooLargeException e => (StatusCodes.Status413PayloadTooLarge, e.Code, "Image too large", e.Message),
         ImageInputException e => (StatusCodes.Status400BadRequest, e.Code, "Unusable image", e.Message),
         DuplicateExternalIdException e => (StatusCodes.Status409Conflict, ErrorCodes.DuplicateExternalId, "Duplicate external id", e.Message),
-        BadHttpRequestException { InnerException: InvalidDataException inner } when IsLengthLimit(inner) =>
-            (StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "Payload too large", inner.Message),
-        BadHttpRequestException e => (e.StatusCode, ErrorCodes.ForStatus(e.StatusCode), TitleFor(e.StatusCode), e.Message),
-        InvalidDataException e when IsLengthLimit(e) =>
-            (StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "Payload too large", e.Message),
-        InvalidDataException e => (StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, "Malformed request body", e.Message),
+        BadHttpRequestException { InnerException: InvalidDataException inner } e => ForInvalidData(inner, $"{e.Message} {inner.Message}"),
+        BadHttpRequestException e => (e.StatusCode, ErrorCodes.ForStatus(e.StatusCode), TitleFor(e.StatusCode),
+            e.InnerException is null ? e.Message : $"{e.Message} {e.InnerException.Message}"),
+        InvalidDataException e => ForInvalidData(e, e.Message),
         _ => null,
     };
 
-    private static bool IsLengthLimit(InvalidDataException e) => e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
-        && e.Message.Contains("exceeded", StringComparison.OrdinalIgnoreCase);
+    // Only a body over its length limit is 413; the form's other limits (value length or count, key length, part
+    // headers, boundary length) mean a malformed or abusive request: 400.
+    private static (int, string, string, string) ForInvalidData(InvalidDataException e, string detail)
+    {
+        string message = e.Message;
+        if (message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
+            return (StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "Payload too large", detail);
+        if (message.StartsWith("Form value", StringComparison.OrdinalIgnoreCase) || message.StartsWith("Form key", StringComparison.OrdinalIgnoreCase))
+            return (StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, "Bad request", detail);
+        return (StatusCodes.Status400BadRequest, ErrorCodes.MalformedMultipart, "Malformed request body", detail);
+    }
 
     private static string TitleFor(int status) => status switch
     {
         413 => "Payload too large",
         415 => "Unsupported media type",
+        408 => "Request timeout",
         _ => "Bad request",
     };
 }

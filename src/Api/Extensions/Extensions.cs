@@ -42,6 +42,8 @@ public static class Extensions
             f.ValueCountLimit = 1024;
             f.MultipartHeadersLengthLimit = 16 * 1024;
             f.KeyLengthLimit = 1024;
+            // Text fields are at most 256 characters; FormReading applies this to multipart text parts too.
+            f.ValueLengthLimit = 4 * 1024;
         });
         // Binding failures (wrong content type, unreadable form) throw BadHttpRequestException, which the exception
         // handler turns into ProblemDetails with a code instead of an empty 4xx.
@@ -112,6 +114,8 @@ public static class Extensions
         services.AddSingleton<ICorsPolicyProvider, ConfiguredCorsPolicyProvider>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        // First, so it is chosen over the framework's writer, which refuses requests that do not accept JSON.
+        services.AddSingleton<IProblemDetailsWriter, JsonProblemDetailsWriter>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
@@ -200,6 +204,28 @@ public static class Extensions
         });
     }
 
+    /// <summary>The HTTP methods the service knows; any other gets 405 before routing and the HTTP metrics.</summary>
+    public static readonly IReadOnlySet<string> KnownMethods = new HashSet<string>(
+        [HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete, HttpMethods.Options],
+        StringComparer.Ordinal);
+
+    /// <summary>
+    /// A request with a made-up method (<c>X123</c>) gets 405 <c>method_not_allowed</c> here, before the HTTP metrics,
+    /// whose <c>method</c> label would otherwise add series for every method a client invents (unbounded /metrics).
+    /// Methods are case-sensitive (RFC 9110 9.1), so <c>get</c> is unknown too.
+    /// </summary>
+    public static void UseKnownMethodsOnly(this WebApplication app) => app.Use(async (context, next) =>
+    {
+        if (!KnownMethods.Contains(context.Request.Method))
+        {
+            context.Response.Headers.Allow = "GET, HEAD, POST, DELETE";
+            await ProblemWriter.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed,
+                "Method not allowed", "Unknown HTTP method; this service answers GET, HEAD, POST and DELETE.");
+            return;
+        }
+        await next(context);
+    });
+
     /// <summary>
     /// <c>/api/v1</c> endpoints answer 503 <c>not_ready</c> (Retry-After: 1) until the model and gallery are loaded.
     /// </summary>
@@ -212,7 +238,7 @@ public static class Extensions
             {
                 context.Response.Headers.RetryAfter = "1";
                 await ProblemWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.NotReady, "Not ready",
-                    state.Failure is null ? $"The service is starting ({state.Stage}); see /health/ready." : $"Start-up failed: {state.Failure}");
+                    state.Failure is null ? $"The service is starting ({state.Stage}); see /health/ready." : state.PublicFailure);
                 return;
             }
             await next(context);

@@ -28,6 +28,8 @@ public static class ErrorCodes
     public const string InvalidTimestamp = "invalid_timestamp";
     public const string InvalidPaging = "invalid_paging";
     public const string InvalidField = "invalid_field";
+    public const string MalformedMultipart = "malformed_multipart";
+    public const string RequestTimeout = "request_timeout";
     public const string NotFound = "not_found";
     public const string DuplicateExternalId = "duplicate_external_id";
     public const string UnsupportedMediaType = "unsupported_media_type";
@@ -50,6 +52,7 @@ public static class ErrorCodes
         413 => PayloadTooLarge,
         415 => UnsupportedMediaType,
         401 => ApiKeyRequired,
+        408 => RequestTimeout,
         429 => RateLimited,
         503 => NotReady,
         >= 500 => InternalError,

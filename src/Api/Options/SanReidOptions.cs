@@ -133,8 +133,10 @@ public sealed class AuthOptions : IValidatableObject
     {
         foreach (var key in ApiKeys)
         {
-            if (string.IsNullOrWhiteSpace(key) || key.Trim().Length < MinKeyLength)
+            if (string.IsNullOrWhiteSpace(key) || key.Length < MinKeyLength)
                 yield return new ValidationResult($"ApiKeys entries must be at least {MinKeyLength} characters.", [nameof(ApiKeys)]);
+            else if (key.Trim().Length != key.Length)
+                yield return new ValidationResult("ApiKeys entries must not start or end with whitespace (keys are compared exactly).", [nameof(ApiKeys)]);
         }
         foreach (var hash in KeySha256)
         {

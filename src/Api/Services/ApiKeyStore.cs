@@ -17,7 +17,7 @@ public sealed class ApiKeyStore
     public ApiKeyStore(IOptions<AuthOptions> options)
     {
         var o = options.Value;
-        _hashes = o.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k.Trim())))
+        _hashes = o.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k)))
             .Concat(o.KeySha256.Select(h => Convert.FromHexString(h.Trim())))
             .ToArray();
     }
@@ -34,7 +34,8 @@ public sealed class ApiKeyStore
         keyId = "";
         if (string.IsNullOrEmpty(presented) || presented.Length > 1024)
             return false;
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented.Trim()));
+        // Exact match, no trimming: ' key' is not 'key' (configured keys with outer spaces are refused at start-up).
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         bool found = false;
         foreach (var stored in _hashes)
             found |= CryptographicOperations.FixedTimeEquals(hash, stored);

@@ -6,7 +6,7 @@ using SanReid.Index;
 namespace SanReid.Api.Services;
 
 /// <summary>
-/// Unhealthy (503) while the model or gallery is loading, or after start-up failed (data: <c>stage</c>, <c>failure</c>).
+/// Unhealthy (503) while the model or gallery is loading, or after start-up failed (data: <c>stage</c>; after a failure <c>failed_stage</c> and a generic <c>failure</c> pointing to the log).
 /// Healthy once loaded; reports the execution provider, batching settings and gallery size.
 /// </summary>
 public sealed class ReadinessHealthCheck(StartupState state, IServiceProvider services, IOptions<BatchingOptions> batching) : IHealthCheck
@@ -17,9 +17,13 @@ public sealed class ReadinessHealthCheck(StartupState state, IServiceProvider se
         {
             var pending = new Dictionary<string, object> { ["stage"] = state.Stage };
             if (state.Failure is not null)
-                pending["failure"] = state.Failure;
+            {
+                // The reason stays in the log: it may name server paths.
+                pending["failed_stage"] = state.FailedStage ?? "";
+                pending["failure"] = state.PublicFailure;
+            }
             return Task.FromResult(HealthCheckResult.Unhealthy(
-                state.Failure is null ? $"Starting: {state.Stage}." : $"Start-up failed: {state.Failure}", data: pending));
+                state.Failure is null ? $"Starting: {state.Stage}." : state.PublicFailure, data: pending));
         }
         var embedder = services.GetRequiredService<OnnxEmbedder>();
         var store = services.GetRequiredService<GalleryStore>();

@@ -8,7 +8,7 @@ namespace SanReid.Api.Services;
 /// Parses text form fields and query values. Every malformed value becomes a 400 <see cref="ApiProblemException"/>
 /// with a specific code, so handlers bind strings and never fail inside the framework's binder.
 /// </summary>
-public static class RequestParsing
+public static partial class RequestParsing
 {
     /// <summary>k in 1..<paramref name="maxK"/>; absent → <paramref name="defaultK"/>. Code <c>invalid_k</c>.</summary>
     public static int K(string? value, int defaultK, int maxK)
@@ -40,14 +40,17 @@ public static class RequestParsing
         return c;
     }
 
-    /// <summary>A comma-separated list of camera ids (the field may also repeat). Code <c>invalid_camera</c>.</summary>
+    /// <summary>
+    /// A comma-separated list of camera ids (the field may also repeat). An empty or blank field means no filter; an
+    /// empty entry (<c>1,,2</c>, <c>,</c>) is an error. Code <c>invalid_camera</c>.
+    /// </summary>
     public static IReadOnlyCollection<int>? Cameras(IEnumerable<string?> values, string field)
     {
-        var parts = values.Where(v => v is not null).SelectMany(v => v!.Split(',')).Select(p => p.Trim()).ToList();
-        if (parts.Count == 0 || parts.All(p => p.Length == 0))
+        var given = values.Where(v => !string.IsNullOrWhiteSpace(v)).ToList();
+        if (given.Count == 0)
             return null;
         var set = new HashSet<int>();
-        foreach (var part in parts)
+        foreach (var part in given.SelectMany(v => v!.Split(',')).Select(p => p.Trim()))
         {
             if (part.Length == 0)
                 throw ApiProblemException.BadRequest(ErrorCodes.InvalidCamera, $"{field} has an empty entry; use e.g. '1,3'.");
@@ -56,28 +59,55 @@ public static class RequestParsing
         return set;
     }
 
-    /// <summary>An ISO 8601 timestamp; without an offset it is taken as UTC. Code <c>invalid_timestamp</c>.</summary>
+    // ISO 8601 / RFC 3339 shapes only: a date, or a date and time (seconds and fraction optional) with Z, ±hh:mm or no
+    // offset (then UTC). Nothing culture-dependent: '1/2/2024' or '12:30' are refused rather than read the US way.
+    private static readonly string[] TimestampFormats =
+    [
+        "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK",
+        "yyyy'-'MM'-'dd'T'HH':'mm':'ssK",
+        "yyyy'-'MM'-'dd'T'HH':'mmK",
+        "yyyy'-'MM'-'dd",
+    ];
+
+    /// <summary>
+    /// An ISO 8601 timestamp: <c>2024-05-01T12:30:00Z</c>, with optional seconds and fraction (up to 7 digits), an
+    /// offset <c>Z</c> or <c>±hh:mm</c> (none: UTC), or a date alone (<c>2024-05-01</c> = midnight UTC). Code
+    /// <c>invalid_timestamp</c>.
+    /// </summary>
     public static DateTimeOffset? Timestamp(string? value, string field)
     {
         if (string.IsNullOrWhiteSpace(value))
             return null;
-        if (!DateTimeOffset.TryParse(value.Trim(), CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var t))
-            throw ApiProblemException.BadRequest(ErrorCodes.InvalidTimestamp,
-                $"{field} must be an ISO 8601 timestamp such as 2024-05-01T12:30:00Z; got '{Clip(value)}'.");
-        return t;
+        if (DateTimeOffset.TryParseExact(value.Trim(), TimestampFormats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal, out var t))
+            return t;
+        // ISO-shaped but no such instant: a month 13, or outside the range once the offset is applied (0001-01-01T00:00:00+01:00).
+        bool isoShaped = IsoShape().IsMatch(value.Trim());
+        throw ApiProblemException.BadRequest(ErrorCodes.InvalidTimestamp, isoShaped
+            ? $"{field} is shaped like ISO 8601 but is no valid instant (a field out of range, or outside "
+              + $"0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z once its offset is applied); got '{Clip(value)}'."
+            : $"{field} must be an ISO 8601 timestamp such as 2024-05-01T12:30:00Z (seconds, fraction and offset optional; "
+              + $"no offset = UTC) or a date such as 2024-05-01; got '{Clip(value)}'.");
     }
 
-    /// <summary>An optional text field of at most <paramref name="maxLength"/> characters. Code <c>invalid_field</c>.</summary>
+    /// <summary>
+    /// An optional text field of at most <paramref name="maxLength"/> characters, trimmed. Control characters (Cc) and
+    /// invisible format characters (Cf: bidi overrides such as U+202E, zero-width spaces) are refused, except the
+    /// zero-width (non-)joiners U+200C / U+200D that emoji and some scripts need. Code <c>invalid_field</c>.
+    /// </summary>
     public static string? Text(string? value, string field, int maxLength = 256)
     {
         if (string.IsNullOrWhiteSpace(value))
             return null;
         value = value.Trim();
-        if (value.Length > maxLength || value.Any(char.IsControl))
-            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"{field} must be at most {maxLength} printable characters.");
+        if (value.Length > maxLength || value.Any(IsHidden))
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
+                $"{field} must be at most {maxLength} printable characters (no control or bidi / format characters).");
         return value;
     }
+
+    private static bool IsHidden(char c) => char.IsControl(c)
+        || (char.GetUnicodeCategory(c) == UnicodeCategory.Format && c is not '\u200C' and not '\u200D');
 
     /// <summary>The filters shared by list and search; <c>from</c> must be before <c>to</c>.</summary>
     public static GalleryFilter? Filter(IEnumerable<string?> cameras, IEnumerable<string?> excludeCameras, string? from, string? to, string? label)
@@ -110,6 +140,9 @@ public static class RequestParsing
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidPaging, $"limit must be an integer from 1 to {maxLimit}; got '{Clip(limit)}'.");
         return (after, size);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?)?$")]
+    private static partial System.Text.RegularExpressions.Regex IsoShape();
 
     private static string Clip(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }

@@ -64,8 +64,9 @@ public sealed class StartupLoader(
         }
         catch (Exception e)
         {
-            state.Fail(e.Message);
+            // Log first: Fail moves the stage to "failed".
             logger.LogCritical(e, "Start-up failed while {Stage}: {Reason}", state.Stage, e.Message);
+            state.Fail(e.Message);
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }

@@ -61,7 +61,7 @@ internal static class DefaultModelCommand
                 TrainingData = "ImageNet-1k classification (backbone only, from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1); no re-ID data",
                 Scores = "none (not evaluated for re-ID)",
                 TrainedForReid = false,
-                WeightsSource = onnxPath,
+                WeightsSource = parseResult.GetValue(onnx) is null ? ModelCard.PackagedResNet18Source : ModelCard.FileSource(onnxPath, "(given with --onnx)"),
                 NeckInit = identityNeck
                     ? "identity (Linear = I, bias 0; BatchNorm1d weight 1, bias 0, running mean 0, var 1): the embedding is the L2-normalised pooled ImageNet feature"
                     : $"random, torch seed {s} (Linear N(0, 0.01), zero bias; BatchNorm1d weight 1, bias 0, running mean 0, var 1)",

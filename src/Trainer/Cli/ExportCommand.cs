@@ -51,7 +51,7 @@ internal static class ExportCommand
             if (weightsFile is not null)
             {
                 encoder = Loaded(new SaEncoder(kind), weightsFile.FullName, StateDictFiles.LoadEncoder);
-                source = weightsFile.FullName;
+                source = ModelCard.FileSource(weightsFile.FullName);
                 neck = "from the weights file";
             }
             else
@@ -59,7 +59,7 @@ internal static class ExportCommand
                 long s = parseResult.GetValue(seed);
                 manual_seed(s);
                 encoder = Loaded(new SaEncoder(kind), imageNetFile!.FullName, StateDictFiles.LoadBackbone);
-                source = $"{imageNetFile.FullName} (ImageNet backbone)";
+                source = ModelCard.FileSource(imageNetFile.FullName, "(ImageNet backbone)");
                 neck = $"random, torch seed {s} (Linear N(0, 0.01), zero bias; BatchNorm1d weight 1, bias 0, running mean 0, var 1)";
             }
 

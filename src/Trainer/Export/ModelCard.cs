@@ -60,8 +60,21 @@ public sealed record ModelCard
     /// <summary>False while the encoder has never been trained for re-ID.</summary>
     public required bool TrainedForReid { get; init; }
 
-    /// <summary>Where the weights came from (file, package).</summary>
+    /// <summary>
+    /// Where the weights came from: a package id, version and file inside it, or a file name. Never an absolute path
+    /// (the card is served by the Api; a build host's folders are nobody's business): see <see cref="PackagedResNet18Source"/>
+    /// and <see cref="FileSource"/>.
+    /// </summary>
     public required string WeightsSource { get; init; }
+
+    /// <summary><see cref="WeightsSource"/> of the ImageNet ResNet-18 restored from NuGet.</summary>
+    public const string PackagedResNet18Source = "NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1: ResNet18Onnx/ResNet18.onnx";
+
+    /// <summary><see cref="WeightsSource"/> of a user's weights file: its file name only, with an optional note.</summary>
+    /// <param name="path">Path of the weights file (only its last segment is kept).</param>
+    /// <param name="note">Appended after a space, e.g. "(ImageNet backbone)".</param>
+    public static string FileSource(string path, string? note = null) =>
+        Path.GetFileName(path) + (string.IsNullOrEmpty(note) ? "" : " " + note);
 
     /// <summary>How the neck was initialised.</summary>
     public required string NeckInit { get; init; }

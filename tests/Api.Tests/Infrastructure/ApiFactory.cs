@@ -23,7 +23,7 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     private readonly IReadOnlyDictionary<string, string> _overrides;
 
-    public ApiFactory() : this(new Dictionary<string, string>(), waitUntilReady: true, withApiKey: true)
+    public ApiFactory() : this(new Dictionary<string, string>(), waitUntilReady: true, withApiKey: true, logs: null)
     {
     }
 
@@ -31,14 +31,16 @@ public class ApiFactory : WebApplicationFactory<Program>
     /// <param name="overrides">Configuration keys.</param>
     /// <param name="waitUntilReady">Return only once /health/ready says 200 (false: right after the host started).</param>
     /// <param name="withApiKey">Configure <see cref="ApiKey"/> as a server key (false: a server with no keys unless overrides add some).</param>
-    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady = true, bool withApiKey = true) =>
-        new(overrides, waitUntilReady, withApiKey);
+    /// <param name="logs">Where the server logs (default: a new <see cref="LogCapture"/>); lets a test read the log of a server whose start-up failed.</param>
+    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady = true, bool withApiKey = true, LogCapture? logs = null) =>
+        new(overrides, waitUntilReady, withApiKey, logs);
 
     // Not public: xunit class fixtures may have a single public constructor.
     private readonly bool _withApiKey;
 
-    private ApiFactory(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady, bool withApiKey)
+    private ApiFactory(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady, bool withApiKey, LogCapture? logs)
     {
+        Logs = logs ?? new LogCapture();
         _overrides = overrides;
         _withApiKey = withApiKey;
         if (!File.Exists(RepoPaths.DefaultModel))
@@ -79,7 +81,7 @@ public class ApiFactory : WebApplicationFactory<Program>
     public string DatabasePath => Path.Combine(_dir, "gallery.db");
 
     /// <summary>Every log line of this server (all levels of SanReid categories, Warning and up of the rest).</summary>
-    public LogCapture Logs { get; } = new();
+    public LogCapture Logs { get; }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

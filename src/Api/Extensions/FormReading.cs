@@ -1,0 +1,142 @@
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using SanReid.Api.Model;
+
+namespace SanReid.Api.Extensions;
+
+/// <summary>
+/// Reads the form of an <c>/api/v1</c> request before the endpoint binds it, with limits the framework's multipart
+/// reader lacks: a text field of more than <see cref="FormOptions.ValueLengthLimit"/> bytes is refused as soon as that
+/// many bytes have arrived (ASP.NET Core reads multipart text sections whole, up to the body limit), and
+/// single-valued fields given more than once are refused rather than comma-joined. Files are buffered as the framework
+/// does (memory, then a temp file). Errors: 400 <c>invalid_field</c> (long or repeated field, too many fields, long
+/// field name), 400 <c>malformed_multipart</c> (no or long boundary, oversized part headers, truncated body).
+/// </summary>
+public static class FormReading
+{
+    /// <summary>Fields that take one value (query or form); <c>cameras</c> and <c>exclude_cameras</c> may repeat.</summary>
+    public static readonly IReadOnlySet<string> SingleValued = new HashSet<string>(
+        ["k", "camera_id", "label", "captured_at", "external_id", "min_score", "from", "to", "after_id", "limit"],
+        StringComparer.OrdinalIgnoreCase);
+
+    public static void UseFormReading(this WebApplication app) => app.Use(async (context, next) =>
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ApiAccess>() is not null)
+        {
+            RefuseRepeats(context.Request.Query, "query parameter");
+            if (context.Request.HasFormContentType)
+                RefuseRepeats(await ReadAsync(context), "form field");
+        }
+        await next(context);
+    });
+
+    private static void RefuseRepeats(IEnumerable<KeyValuePair<string, StringValues>> values, string what)
+    {
+        foreach (var (name, value) in values)
+        {
+            if (value.Count > 1 && SingleValued.Contains(name))
+                throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The {what} '{name}' was given {value.Count} times; it takes one value.");
+        }
+    }
+
+    private static async Task<IFormCollection> ReadAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var options = context.RequestServices.GetRequiredService<IOptions<FormOptions>>().Value;
+        var cancel = context.RequestAborted;
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            // application/x-www-form-urlencoded: the framework's reader applies ValueLengthLimit / KeyLengthLimit itself.
+            return await request.ReadFormAsync(cancel);
+        }
+        string boundary = HeaderUtilities.RemoveQuotes(type.Boundary).ToString();
+        if (string.IsNullOrWhiteSpace(boundary))
+            throw Malformed("multipart/form-data without a boundary parameter.");
+        if (boundary.Length > options.MultipartBoundaryLengthLimit)
+            throw Malformed($"The multipart boundary is {boundary.Length} characters; at most {options.MultipartBoundaryLengthLimit} are allowed.");
+
+        var reader = new MultipartReader(boundary, request.Body)
+        {
+            HeadersCountLimit = options.MultipartHeadersCountLimit,
+            HeadersLengthLimit = options.MultipartHeadersLengthLimit,
+            BodyLengthLimit = options.MultipartBodyLengthLimit,
+        };
+        var fields = new KeyValueAccumulator();
+        var files = new FormFileCollection();
+        int sections = 0;
+        try
+        {
+            for (var section = await reader.ReadNextSectionAsync(cancel); section is not null; section = await reader.ReadNextSectionAsync(cancel))
+            {
+                if (++sections > options.ValueCountLimit)
+                    throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"More than {options.ValueCountLimit} form fields.");
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    || !(disposition.IsFileDisposition() || disposition.IsFormDisposition()))
+                    continue; // as the framework does: parts that are not form-data are ignored
+                string name = HeaderUtilities.RemoveQuotes(disposition.Name).ToString();
+                if (name.Length > options.KeyLengthLimit)
+                    throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"A form field name is over {options.KeyLengthLimit} characters.");
+                if (disposition.IsFileDisposition())
+                {
+                    var file = new FileMultipartSection(section, disposition);
+                    var body = new FileBufferingReadStream(section.Body, options.MemoryBufferThreshold, options.MultipartBodyLengthLimit,
+                        () => Environment.GetEnvironmentVariable("ASPNETCORE_TEMP") ?? Path.GetTempPath());
+                    context.Response.RegisterForDisposeAsync(body);
+                    await body.DrainAsync(cancel);
+                    body.Position = 0;
+                    files.Add(new FormFile(body, 0, body.Length, name, file.FileName) { Headers = new HeaderDictionary(section.Headers) });
+                }
+                else
+                {
+                    fields.Append(name, await ReadText(section.Body, name, options.ValueLengthLimit, cancel));
+                }
+            }
+        }
+        catch (InvalidDataException e) when (!e.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Malformed(e.Message); // header length / count limits, a bad part header
+        }
+        catch (IOException e) when (e is not BadHttpRequestException)
+        {
+            throw Malformed($"The multipart body could not be read: {e.Message}"); // truncated body, missing final boundary
+        }
+        var form = new FormCollection(fields.HasValues ? fields.GetResults() : null, files);
+        // Through the request's own form feature: a FormFeature built from a collection alone remembers a url-encoded
+        // content type and reads the (already consumed) body again for a multipart request.
+        request.Form = form;
+        return form;
+    }
+
+    // Reads at most limit + 1 bytes: a longer field is refused without reading (or keeping) the rest.
+    private static async Task<string> ReadText(Stream body, string name, int limit, CancellationToken cancel)
+    {
+        var buffer = new byte[Math.Min(limit + 1, 64 * 1024)];
+        int length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > limit)
+                    break;
+                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, limit + 1));
+            }
+            int read = await body.ReadAsync(buffer.AsMemory(length), cancel);
+            if (read == 0)
+                break;
+            length += read;
+        }
+        if (length > limit)
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The form field '{Clip(name)}' is over {limit:N0} bytes.");
+        return Encoding.UTF8.GetString(buffer, 0, length);
+    }
+
+    private static ApiProblemException Malformed(string detail) =>
+        new(StatusCodes.Status400BadRequest, ErrorCodes.MalformedMultipart, "Malformed multipart body", detail);
+
+    private static string Clip(string value) => value.Length <= 40 ? value : value[..40] + "…";
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using SanReid.Api.Tests.Infrastructure;
+using static SanReid.Api.Tests.Infrastructure.ApiClient;
+
+namespace SanReid.Api.Tests;
+
+/// <summary>
+/// Field values are read one documented way: ISO 8601 timestamps only (never a culture's date order), camera lists
+/// without empty entries, text without control or bidi / format characters.
+/// </summary>
+public class FieldValueTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    private readonly HttpClient _client = factory.CreateClient();
+
+    [Theory]
+    [InlineData("2024-05-01T12:30:00Z", "2024-05-01T12:30:00Z")]
+    [InlineData("2024-05-01T14:30:00+02:00", "2024-05-01T12:30:00Z")]
+    [InlineData("2024-05-01T12:30:00", "2024-05-01T12:30:00Z")]
+    [InlineData("2024-05-01T12:30:00.125Z", "2024-05-01T12:30:00.125Z")]
+    [InlineData("2024-05-01T12:30Z", "2024-05-01T12:30:00Z")]
+    [InlineData("2024-05-01", "2024-05-01T00:00:00Z")]
+    public async Task IsoTimestampIsStoredAsItsUtcInstant(string given, string expected)
+    {
+        var added = await _client.PostAsync("/api/v1/gallery", Form(new Upload("images", "t.jpg", GeneratedJpeg(given.Length)), ("captured_at", given)));
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+
+        var item = (await ReadJson(added)).GetProperty("items")[0];
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture),
+            item.GetProperty("captured_at").GetDateTimeOffset());
+    }
+
+    [Theory]
+    [InlineData("1/2/2024")]
+    [InlineData("12:30")]
+    [InlineData("2024-05-01 12:30:00")]
+    [InlineData("May 1, 2024")]
+    [InlineData("01.05.2024")]
+    [InlineData("2024-5-1")]
+    public async Task NonIsoTimestampIsInvalid(string given)
+    {
+        await AssertProblem(
+            await _client.PostAsync("/api/v1/gallery", Form(new Upload("images", "t.jpg", GeneratedJpeg(1)), ("captured_at", given))),
+            HttpStatusCode.BadRequest, "invalid_timestamp");
+        await AssertProblem(await _client.GetAsync($"/api/v1/gallery?from={Uri.EscapeDataString(given)}"), HttpStatusCode.BadRequest, "invalid_timestamp");
+    }
+
+    [Fact]
+    public async Task TimestampOutOfRangeAfterItsOffsetSaysSo()
+    {
+        var body = await AssertProblem(
+            await _client.PostAsync("/api/v1/search", Form(new Upload("image", "q.jpg", GeneratedJpeg(2)), ("to", "0001-01-01T00:00:00+01:00"))),
+            HttpStatusCode.BadRequest, "invalid_timestamp");
+
+        Assert.Contains("offset", body.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData(",")]
+    [InlineData(" , ")]
+    [InlineData("1,")]
+    public async Task CameraListWithOnlyEmptyEntriesIsInvalid(string cameras)
+    {
+        await AssertProblem(await _client.GetAsync($"/api/v1/gallery?cameras={Uri.EscapeDataString(cameras)}"), HttpStatusCode.BadRequest, "invalid_camera");
+        await AssertProblem(
+            await _client.PostAsync("/api/v1/search", Form(new Upload("image", "q.jpg", GeneratedJpeg(3)), ("exclude_cameras", cameras))),
+            HttpStatusCode.BadRequest, "invalid_camera");
+    }
+
+    [Fact]
+    public async Task EmptyCameraListIsNoFilter() =>
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/api/v1/gallery?cameras=")).StatusCode);
+
+    [Theory]
+    [InlineData("label", "abc\u202Edef")]     // right-to-left override
+    [InlineData("label", "a\u2066b\u2069")]   // isolates
+    [InlineData("external_id", "det\u200B42")] // zero-width space
+    [InlineData("external_id", "\uFEFFdet-42")] // byte order mark
+    public async Task FormatCharactersInTextAreInvalid(string field, string value) =>
+        await AssertProblem(
+            await _client.PostAsync("/api/v1/gallery", Form(new Upload("images", "f.jpg", GeneratedJpeg(4)), (field, value))),
+            HttpStatusCode.BadRequest, "invalid_field");
+
+    [Fact]
+    public async Task EmojiWithZeroWidthJoinerIsAcceptedInALabel()
+    {
+        var added = await _client.PostAsync("/api/v1/gallery", Form(new Upload("images", "e.jpg", GeneratedJpeg(5)), ("label", "team 👩\u200D💻")));
+
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal("team 👩\u200D💻", (await ReadJson(added)).GetProperty("items")[0].GetProperty("label").GetString());
+    }
+}
