@@ -9,7 +9,10 @@ MODEL=models/sanreid-resnet18-imagenet.onnx
 mkdir -p obj
 exec 9>obj/.ensure-model.lock
 flock 9
-if [[ -f "$MODEL" && -f "${MODEL%.onnx}.card.json" ]]; then
+CARD="${MODEL%.onnx}.card.json"
+# Rebuilt when absent, or when the code that makes it (model, import, export, default-model) is newer than it.
+if [[ -f "$MODEL" && -f "$CARD" ]] && [[ -z "$(find src/Trainer/Model src/Trainer/Weights src/Trainer/Export \
+      src/Trainer/Cli/DefaultModelCommand.cs -newer "$CARD" -name '*.cs' -print -quit)" ]]; then
   exit 0
 fi
 echo "ensure-model: creating $MODEL"

@@ -129,7 +129,7 @@ public class ReadinessTests
         var live = await client.GetAsync("/health/live");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode);
-        Assert.Equal("Unhealthy", earlyBody.GetProperty("status").GetString());
+        Assert.Equal("Degraded", earlyBody.GetProperty("status").GetString());
         Assert.Contains(earlyBody.GetProperty("stage").GetString(), new[] { "loading model", "opening gallery", "warming up" });
         await AssertProblem(earlySearch, HttpStatusCode.ServiceUnavailable, "not_ready");
         // A client that accepts only text still gets the problem as JSON (not an empty 500).

@@ -6,7 +6,7 @@ using SanReid.Index;
 namespace SanReid.Api.Services;
 
 /// <summary>
-/// Unhealthy (503) while the model or gallery is loading, or after start-up failed (data: <c>stage</c>; after a failure <c>failed_stage</c> and a generic <c>failure</c> pointing to the log).
+/// Degraded (503) while the model or gallery is loading, Unhealthy (503) after start-up failed (data: <c>stage</c>; after a failure <c>failed_stage</c> and a generic <c>failure</c> pointing to the log).
 /// Healthy once loaded; reports the execution provider, batching settings and gallery size.
 /// </summary>
 public sealed class ReadinessHealthCheck(StartupState state, IServiceProvider services, IOptions<BatchingOptions> batching) : IHealthCheck
@@ -22,8 +22,11 @@ public sealed class ReadinessHealthCheck(StartupState state, IServiceProvider se
                 pending["failed_stage"] = state.FailedStage ?? "";
                 pending["failure"] = state.PublicFailure;
             }
-            return Task.FromResult(HealthCheckResult.Unhealthy(
-                state.Failure is null ? $"Starting: {state.Stage}." : state.PublicFailure, data: pending));
+            // Loading is expected, not a fault: Degraded (logged by the health-check service as a warning, not an error;
+            // /health/ready still answers 503). A failed start-up is Unhealthy.
+            return Task.FromResult(state.Failure is null
+                ? HealthCheckResult.Degraded($"Starting: {state.Stage}.", data: pending)
+                : HealthCheckResult.Unhealthy(state.PublicFailure, data: pending));
         }
         var embedder = services.GetRequiredService<OnnxEmbedder>();
         var store = services.GetRequiredService<GalleryStore>();
