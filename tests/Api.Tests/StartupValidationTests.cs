@@ -15,6 +15,8 @@ public class StartupValidationTests
     [InlineData("SanReid:Auth:ApiKeys:0", "short", "ApiKeys")]
     [InlineData("SanReid:Auth:ApiKeys:0", " padded-key-0123456789 ", "ApiKeys")]
     [InlineData("SanReid:Auth:KeySha256:0", "not-hex", "KeySha256")]
+    [InlineData("SanReid:Auth:KeySha256", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "KeySha256:0")]
+    [InlineData("SanReid:Auth:ApiKeys", "a-key-given-without-an-index", "ApiKeys:0")]
     [InlineData("SanReid:RateLimit:PermitsPerSecond", "0", "PermitsPerSecond")]
     [InlineData("SanReid:Batching:MaxBatchSize", "0", "MaxBatchSize")]
     [InlineData("SanReid:Batching:MaxWaitMilliseconds", "-1", "MaxWaitMilliseconds")]

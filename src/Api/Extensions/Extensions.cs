@@ -24,7 +24,16 @@ public static class Extensions
         services.AddOptions<GalleryOptions>().BindConfiguration(GalleryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations()
+            // ApiKeys and KeySha256 are arrays (":0", "__0"); a plain value would bind to nothing and leave writes locked
+            // with the key the operator believes is set.
+            .Validate<IConfiguration>(
+                // (An empty JSON array binds as "", which is fine.)
+                (_, configuration) => string.IsNullOrEmpty(configuration[$"{AuthOptions.Section}:ApiKeys"])
+                                      && string.IsNullOrEmpty(configuration[$"{AuthOptions.Section}:KeySha256"]),
+                $"{AuthOptions.Section}:ApiKeys and {AuthOptions.Section}:KeySha256 are lists: give entries as " +
+                $"{AuthOptions.Section}:ApiKeys:0 or {AuthOptions.Section}:KeySha256:0 (environment: SanReid__Auth__ApiKeys__0).")
+            .ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
