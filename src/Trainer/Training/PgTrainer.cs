@@ -65,18 +65,7 @@ public sealed class PgTrainer : IDisposable
         encoder = new SaEncoder(backbone);
         if (initWeights is not null && !resume)
         {
-            var state = StateDictFiles.Read(initWeights);
-            try
-            {
-                StateDictFiles.LoadBackbone(encoder, state.Where(p => !p.Key.StartsWith("classifier.", StringComparison.Ordinal)).ToDictionary(), initWeights);
-            }
-            finally
-            {
-                foreach (var t in state.Values)
-                {
-                    t.Dispose();
-                }
-            }
+            StateDictFiles.LoadBackboneFile(encoder, initWeights);
         }
 
         decoder = SaDecoder.For(backbone);
@@ -86,7 +75,7 @@ public sealed class PgTrainer : IDisposable
         var encoderParameters = encoder.named_parameters().Where(p => !p.name.StartsWith("fc.", StringComparison.Ordinal)).Select(p => p.parameter);
         optimizer = optim.Adam(encoderParameters.Concat(decoder.parameters()), config.PgLr, config.DecoderBeta1, config.DecoderBeta2);
         reader = new CropReader(config.Height, config.Width, config.Height);
-        builder = new ReidBatchBuilder(reader, new ReidTransformOptions { FlipProbability = config.FlipProbability, Padding = config.Padding, ErasingProbability = config.ErasingProbability }, config.Workers);
+        builder = new ReidBatchBuilder(reader, config.Augmentation(), config.Workers);
         if (resume)
         {
             var saved = CheckpointState.Load(Path.Combine(folder.CheckpointDir, "state.json"));

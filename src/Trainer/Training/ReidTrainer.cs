@@ -104,18 +104,7 @@ public sealed class ReidTrainer : IDisposable
         encoder = new SaEncoder(backbone, dataset.NumTrainIds);
         if (initWeights is not null && !resume)
         {
-            var state = StateDictFiles.Read(initWeights);
-            try
-            {
-                StateDictFiles.LoadBackbone(encoder, state.Where(p => !p.Key.StartsWith("classifier.", StringComparison.Ordinal)).ToDictionary(), initWeights);
-            }
-            finally
-            {
-                foreach (var t in state.Values)
-                {
-                    t.Dispose();
-                }
-            }
+            StateDictFiles.LoadBackboneFile(encoder, initWeights);
         }
 
         decoder = mode == TrainMode.San ? SaDecoder.For(backbone) : null;
@@ -134,7 +123,7 @@ public sealed class ReidTrainer : IDisposable
         tripletLoss = new BatchHardTripletLoss(config.Margin);
         sampler = new RandomIdentitySampler(dataset.Train.Select(i => i.Label).ToArray(), config.P, config.K, config.Seed);
         reader = new CropReader(config.Height, config.Width, config.Height);
-        builder = new ReidBatchBuilder(reader, new ReidTransformOptions { FlipProbability = config.FlipProbability, Padding = config.Padding, ErasingProbability = config.ErasingProbability }, config.Workers);
+        builder = new ReidBatchBuilder(reader, config.Augmentation(), config.Workers);
         schedule = new LearningRateSchedule(config);
         var stateFile = Path.Combine(folder.CheckpointDir, "state.json");
         if (resume)

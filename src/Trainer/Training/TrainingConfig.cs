@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using SanReid.Trainer.Data;
 
 namespace SanReid.Trainer.Training;
 
@@ -216,6 +217,10 @@ public sealed record TrainingConfig
         result.Validate();
         return result;
     }
+
+    /// <summary>The training augmentation these keys describe (flip, pad-and-crop, random erasing; DESIGN.md "Training recipe").</summary>
+    public ReidTransformOptions Augmentation() =>
+        new() { FlipProbability = FlipProbability, Padding = Padding, ErasingProbability = ErasingProbability };
 
     /// <summary>Checks ranges and consistency.</summary>
     /// <exception cref="TrainingConfigException">The first bad value, named.</exception>

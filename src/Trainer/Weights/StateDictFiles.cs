@@ -92,6 +92,28 @@ public static class StateDictFiles
         Copy(encoder, state, source, IsBackboneKey, ignore: k => k.StartsWith("fc.", StringComparison.Ordinal));
 
     /// <summary>
+    /// Reads <paramref name="path"/> (<see cref="Read"/>) and copies its backbone into <paramref name="encoder"/>
+    /// (<see cref="LoadBackbone"/>): the training runs' <c>--init</c>. <c>classifier.*</c> keys are dropped first, so an
+    /// SA-Enc checkpoint trained on other identities also initialises the backbone. The read tensors are disposed.
+    /// </summary>
+    /// <exception cref="WeightsFormatException">The file is unreadable, or its backbone keys or shapes do not match.</exception>
+    public static void LoadBackboneFile(SaEncoder encoder, string path)
+    {
+        var state = Read(path);
+        try
+        {
+            LoadBackbone(encoder, state.Where(p => !p.Key.StartsWith("classifier.", StringComparison.Ordinal)).ToDictionary(), path);
+        }
+        finally
+        {
+            foreach (var t in state.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
     /// Copies an SA-Enc state_dict (backbone and neck <c>fc.0</c>/<c>fc.1</c>, and <c>classifier</c> when the encoder
     /// has one). <c>classifier.*</c> in the file is ignored when the encoder has none (inference and export need no
     /// classifier).
