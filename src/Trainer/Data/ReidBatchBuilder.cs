@@ -73,6 +73,15 @@ public sealed class ReidBatchBuilder(CropReader reader, ReidTransformOptions? au
         return Stack(crops.Select(c => ReidTransforms.Eval(c, flip)).ToArray(), crops, device);
     }
 
+    /// <summary>Target textures: the files as [B, 3, T, T] float32 in [-1, 1] (<see cref="ReidTransforms.Texture"/>, never flipped), decoded in parallel.</summary>
+    /// <exception cref="ReidDatasetException">A file is missing or unreadable.</exception>
+    public Tensor BuildTextures(IReadOnlyList<string> paths, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var crops = Decode(paths, reader.ReadTexture);
+        return Stack(crops.Select(ReidTransforms.Texture).ToArray(), crops, device);
+    }
+
     private TrainingBatch Assemble(string[] imagePaths, string[]? texturePaths, long[] labels, Random random, Device? device)
     {
         if (imagePaths.Length == 0)
@@ -83,12 +92,7 @@ public sealed class ReidBatchBuilder(CropReader reader, ReidTransformOptions? au
         var seeds = imagePaths.Select(_ => random.Next()).ToArray();
         var crops = Decode(imagePaths, reader.ReadImage);
         var images = crops.Select((c, i) => ReidTransforms.Train(c, new Random(seeds[i]), options)).ToArray();
-        Tensor? textureTensor = null;
-        if (texturePaths is not null)
-        {
-            var textureCrops = Decode(texturePaths, reader.ReadTexture);
-            textureTensor = Stack(textureCrops.Select(ReidTransforms.Texture).ToArray(), textureCrops, device);
-        }
+        var textureTensor = texturePaths is null ? null : BuildTextures(texturePaths, device);
 
         return new TrainingBatch(Stack(images, crops, device), ToDevice(tensor(labels, ScalarType.Int64), device), textureTensor);
     }

@@ -114,7 +114,8 @@ public sealed class PgTrainer : IDisposable
 
             if (config.PreviewEvery > 0 && (number % config.PreviewEvery == 0 || number == config.PgEpochs))
             {
-                WritePreview(folder.PreviewFile(number), heldOut.Count > 0 ? heldOut : train);
+                var shown = PreviewPairs(heldOut.Count > 0 ? heldOut : train);
+                TexturePreview.Write(folder.PreviewFile(number), encoder, decoder, builder, shown.Select(p => p.ImagePath).ToArray(), shown.Select(p => p.TexturePath).ToArray(), device);
             }
 
             log.Add(record);
@@ -197,7 +198,7 @@ public sealed class PgTrainer : IDisposable
             using var scope = NewDisposeScope();
             var chunk = heldOut.Skip(start).Take(32).ToArray();
             var images = builder.BuildEval(chunk.Select(p => p.ImagePath).ToArray(), false, device);
-            var target = TextureBatch(chunk.Select(p => p.TexturePath).ToArray());
+            var target = builder.BuildTextures(chunk.Select(p => p.TexturePath).ToArray());
             using var features = encoder.Features(images);
             using var output = decoder.Decode(features);
             model += (output.Texture.cpu() - target).abs().mean().item<float>() * chunk.Length;
@@ -224,29 +225,13 @@ public sealed class PgTrainer : IDisposable
         for (var start = 0; start < paths.Length; start += 64)
         {
             using var scope = NewDisposeScope();
-            var batch = TextureBatch(paths.Skip(start).Take(64).ToArray());
+            var batch = builder.BuildTextures(paths.Skip(start).Take(64).ToArray());
             sum.add_(batch.sum(0));
         }
 
         return (sum / paths.Length).DetachFromDisposeScope();
     }
 
-    private Tensor TextureBatch(string[] paths)
-    {
-        var crops = paths.Select(reader.ReadTexture).ToArray();
-        return tensor(crops.SelectMany(ReidTransforms.Texture).ToArray(), [crops.Length, 3, config.Height, config.Height]);
-    }
-
-    private void WritePreview(string path, IReadOnlyList<TexturePair> pairs)
-    {
-        var chosen = Enumerable.Range(0, Math.Min(4, pairs.Count)).Select(i => pairs[i * (pairs.Count / 4 + 1) % pairs.Count]).ToArray();
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        encoder.eval();
-        decoder.eval();
-        var images = builder.BuildEval(chosen.Select(p => p.ImagePath).ToArray(), false, device);
-        using var features = encoder.Features(images);
-        using var output = decoder.Decode(features);
-        TexturePreview.Write(path, images, output.Texture, TextureBatch(chosen.Select(p => p.TexturePath).ToArray()));
-    }
+    private static TexturePair[] PreviewPairs(IReadOnlyList<TexturePair> pairs) =>
+        Enumerable.Range(0, Math.Min(4, pairs.Count)).Select(i => pairs[i * (pairs.Count / 4 + 1) % pairs.Count]).ToArray();
 }

@@ -341,23 +341,8 @@ public sealed class ReidTrainer : IDisposable
     private void WritePreview(string path)
     {
         var items = Enumerable.Range(0, Math.Min(4, dataset.Train.Count)).Select(i => dataset.Train[i * (dataset.Train.Count / 4 + 1) % dataset.Train.Count]).ToArray();
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        encoder.eval();
-        decoder!.eval();
-        var images = builder.BuildEval(items.Select(i => i.Path).ToArray(), false, device);
-        using var features = encoder.Features(images);
-        using var output = decoder.Decode(features);
-        TexturePreview.Write(path, images, output.Texture, TextureTensor(items));
+        TexturePreview.Write(path, encoder, decoder!, builder, items.Select(i => i.Path).ToArray(), items.Select(i => textures!.Find(i.Path)).ToArray(), device);
         encoder.train();
-        decoder.train();
-    }
-
-    private Tensor TextureTensor(IReadOnlyList<ReidImage> items)
-    {
-        var crops = items.Select(i => reader.ReadTexture(textures!.Find(i.Path))).ToArray();
-        var size = config.Height;
-        var data = crops.SelectMany(ReidTransforms.Texture).ToArray();
-        return tensor(data, [crops.Length, 3, size, size]);
+        decoder!.train();
     }
 }

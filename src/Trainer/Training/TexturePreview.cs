@@ -1,4 +1,6 @@
 using SanReid.Trainer.Data;
+using SanReid.Trainer.Model;
+using SanReid.Trainer.Model.Decoder;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -12,6 +14,23 @@ namespace SanReid.Trainer.Training;
 public static class TexturePreview
 {
     private const int Gap = 4;
+
+    /// <summary>
+    /// Runs SA-Enc and SA-Dec (eval mode, no gradient) on <paramref name="imagePaths"/> and writes their preview against
+    /// the textures at <paramref name="texturePaths"/>. Leaves both modules in eval mode.
+    /// </summary>
+    /// <exception cref="ReidDatasetException">A file is missing or unreadable.</exception>
+    public static void Write(string path, SaEncoder encoder, SaDecoder decoder, ReidBatchBuilder builder, IReadOnlyList<string> imagePaths, IReadOnlyList<string> texturePaths, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        encoder.eval();
+        decoder.eval();
+        var images = builder.BuildEval(imagePaths, false, device);
+        using var features = encoder.Features(images);
+        using var output = decoder.Decode(features);
+        Write(path, images, output.Texture, builder.BuildTextures(texturePaths));
+    }
 
     /// <summary>Writes the preview.</summary>
     /// <param name="path">PNG file to write.</param>
