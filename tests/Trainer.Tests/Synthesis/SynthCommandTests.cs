@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using SanReid.Trainer.Tests.Cli;
 
 namespace SanReid.Trainer.Tests.Synthesis;
 
@@ -136,27 +136,7 @@ public class SynthCommandTests
 
     private static (int Code, string Output) Run(params string[] args)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "sanreid-train.dll");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("sanreid-train did not finish in 120 s");
-        }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var (code, stdout, stderr) = TrainerProcess.Run(args);
+        return (code, stdout + stderr);
     }
 }
