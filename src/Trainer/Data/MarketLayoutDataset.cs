@@ -9,9 +9,10 @@ namespace SanReid.Trainer.Data;
 /// Protocol (Market-1501 evaluation code; DESIGN.md "Evaluation protocol"): query and gallery keep every image,
 /// pid -1 (junk) and pid 0 (distractors) included, because junk removal is the evaluator's job
 /// (<see cref="Evaluation.ReidEvaluator"/>). Train images with pid -1 are dropped (they have no identity); the
-/// remaining train pids (pid 0 included, if any) are relabelled 0..N-1 in ascending pid order.
+/// remaining train pids (pid 0 included, if any) are relabelled 0..N-1 in ascending pid order. Every list is sorted by
+/// path; a split folder that is absent and not required gives an empty list.
 /// </remarks>
-public sealed class MarketLayoutDataset : IReidDataset
+public sealed class MarketLayoutDataset : ReidDataset
 {
     /// <summary>Folder names of the three splits. Defaults are Market-1501's.</summary>
     public sealed record Folders(string Train = "bounding_box_train", string Query = "query", string Gallery = "bounding_box_test");
@@ -19,28 +20,9 @@ public sealed class MarketLayoutDataset : IReidDataset
     private static readonly HashSet<string> ImageExtensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".bmp" };
 
     private MarketLayoutDataset(string root, IReadOnlyList<ReidImage> train, IReadOnlyList<ReidImage> query, IReadOnlyList<ReidImage> gallery, int numTrainIds)
+        : base(root, train, query, gallery, numTrainIds)
     {
-        Root = root;
-        Train = train;
-        Query = query;
-        Gallery = gallery;
-        NumTrainIds = numTrainIds;
     }
-
-    /// <summary>The dataset root folder.</summary>
-    public string Root { get; }
-
-    /// <summary>Training images (pid -1 removed), each with <see cref="ReidImage.Label"/> in 0..<see cref="NumTrainIds"/>-1; sorted by path.</summary>
-    public IReadOnlyList<ReidImage> Train { get; }
-
-    /// <summary>Query images, Label -1; sorted by path. Empty when the split folder is absent and not required.</summary>
-    public IReadOnlyList<ReidImage> Query { get; }
-
-    /// <summary>Gallery images (junk and distractors included), Label -1; sorted by path.</summary>
-    public IReadOnlyList<ReidImage> Gallery { get; }
-
-    /// <summary>Number of training identities N (the ID classifier's output size).</summary>
-    public int NumTrainIds { get; }
 
     /// <summary>
     /// Lists the images of a Market-layout dataset. Only files with the extensions .jpg, .jpeg, .png, .bmp are read

@@ -17,34 +17,15 @@ namespace SanReid.Trainer.Data;
 /// <para>The pid is the list file's; train pids are relabelled 0..N-1 in ascending order (MSMT17's are already).
 /// By default val is not added to train (the usual protocol); <c>includeVal</c> adds it.</para>
 /// </remarks>
-public sealed partial class Msmt17Dataset : IReidDataset
+public sealed partial class Msmt17Dataset : ReidDataset
 {
     [GeneratedRegex(@"^\d+_\d+_(?<cam>\d+)_", RegexOptions.CultureInvariant)]
     private static partial Regex NativeName();
 
     private Msmt17Dataset(string root, IReadOnlyList<ReidImage> train, IReadOnlyList<ReidImage> query, IReadOnlyList<ReidImage> gallery, int numTrainIds)
+        : base(root, train, query, gallery, numTrainIds)
     {
-        Root = root;
-        Train = train;
-        Query = query;
-        Gallery = gallery;
-        NumTrainIds = numTrainIds;
     }
-
-    /// <inheritdoc />
-    public string Root { get; }
-
-    /// <inheritdoc />
-    public IReadOnlyList<ReidImage> Train { get; }
-
-    /// <inheritdoc />
-    public IReadOnlyList<ReidImage> Query { get; }
-
-    /// <inheritdoc />
-    public IReadOnlyList<ReidImage> Gallery { get; }
-
-    /// <inheritdoc />
-    public int NumTrainIds { get; }
 
     /// <summary>Reads the four list files under <paramref name="root"/>. Image files are not opened (paths are checked when loaded).</summary>
     /// <param name="root">Folder holding the list files and the <c>train/</c> and <c>test/</c> folders.</param>
