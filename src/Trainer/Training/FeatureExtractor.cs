@@ -32,10 +32,12 @@ public static class FeatureExtractor
         {
             using var scope = NewDisposeScope();
             var chunk = paths.Skip(start).Take(batchSize).ToArray();
-            var feature = encoder.call(builder.BuildEval(chunk, false, device));
+            var images = builder.BuildEval(chunk, false, device);
+            var feature = encoder.call(images);
             if (flip)
             {
-                feature = feature + encoder.call(builder.BuildEval(chunk, true, device));
+                // Mirroring the normalised tensor equals normalising the mirrored crop: decode each file once.
+                feature = feature + encoder.call(images.flip(3));
             }
 
             feature.cpu().contiguous().data<float>().CopyTo(result, start * SaEncoder.EmbeddingSize);
