@@ -322,13 +322,16 @@ public static class CropDecoder
     private static byte[] ReadCapped(Stream stream, long maxBytes)
     {
         maxBytes = Math.Min(maxBytes, Array.MaxLength);
+        int expected = 0;
         if (stream.CanSeek)
         {
             long remaining = stream.Length - stream.Position;
             if (remaining > maxBytes)
                 throw new ImageTooLargeException($"The image is {remaining:N0} bytes; the limit is {maxBytes:N0}.");
+            expected = (int)Math.Max(remaining, 0);
         }
-        using var copy = new MemoryStream();
+        // Sized to the stream when it is known, so the usual case hands back the buffer itself instead of a copy.
+        using var copy = new MemoryStream(expected);
         var chunk = new byte[81920];
         int read;
         while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
@@ -337,7 +340,7 @@ public static class CropDecoder
                 throw new ImageTooLargeException($"The image is over the limit of {maxBytes:N0} bytes.");
             copy.Write(chunk, 0, read);
         }
-        return copy.ToArray();
+        return copy.Length == copy.Capacity ? copy.GetBuffer() : copy.ToArray();
     }
 
     private static RgbCrop ToCrop(Image<Rgb24> image)

@@ -60,13 +60,7 @@ public sealed class FaissIndexTests(ITestOutputHelper output)
         float[] data = TestVectors.Clustered(n, D, clusters: 200, noise: 0.15f, seed: 5, sampleSeed: 6);
         float[] queries = TestVectors.Clustered(queryCount, D, clusters: 200, noise: 0.15f, seed: 5, sampleSeed: 7);
         long[] ids = TestVectors.Ids(n);
-        using var index = FaissIndex.Create(factory, D);
-        if (!index.IsTrained)
-        {
-            index.Train(data);
-        }
-
-        index.Add(data, ids);
+        using var index = Filled(factory, data, ids);
 
         int found = 0;
         for (int q = 0; q < queryCount; q++)
@@ -122,8 +116,7 @@ public sealed class FaissIndexTests(ITestOutputHelper output)
     {
         float[] data = TestVectors.RandomUnit(7, D, seed: 11);
         long[] ids = TestVectors.Ids(7);
-        using var index = FaissIndex.Create(factory, D);
-        index.Add(data, ids);
+        using var index = Filled(factory, data, ids);
 
         FaissHit[] hits = index.Search(data.AsSpan(3 * D, D), 50);
 
@@ -140,13 +133,7 @@ public sealed class FaissIndexTests(ITestOutputHelper output)
     {
         float[] data = TestVectors.RandomUnit(500, D, seed: 12);
         long[] ids = TestVectors.Ids(500);
-        using var index = FaissIndex.Create(factory, D);
-        if (!index.IsTrained)
-        {
-            index.Train(data);
-        }
-
-        index.Add(data, ids);
+        using var index = Filled(factory, data, ids);
         if (index.Nprobe is not null)
         {
             index.Nprobe = 4;
@@ -204,13 +191,7 @@ public sealed class FaissIndexTests(ITestOutputHelper output)
         float[] data = TestVectors.RandomUnit(1000, D, seed: 14);
         long[] ids = TestVectors.Ids(1000);
         float[] queries = TestVectors.RandomUnit(10, D, seed: 15);
-        using var index = FaissIndex.Create(factory, D);
-        if (!index.IsTrained)
-        {
-            index.Train(data);
-        }
-
-        index.Add(data, ids);
+        using var index = Filled(factory, data, ids);
         string path = temp.File("index.faiss");
 
         index.Write(path);
@@ -238,13 +219,7 @@ public sealed class FaissIndexTests(ITestOutputHelper output)
         long[] ids = TestVectors.Ids(1000);
         long[] allowed = [.. ids.Where((_, i) => i % 3 == 0)];
         var allowedSet = allowed.ToHashSet();
-        using var index = FaissIndex.Create(factory, D);
-        if (!index.IsTrained)
-        {
-            index.Train(data);
-        }
-
-        index.Add(data, ids);
+        using var index = Filled(factory, data, ids);
         // Wide enough that the approximate indexes reach every allowed vector: this checks the selector, not recall.
         if (index.Nprobe is not null)
         {
@@ -391,5 +366,26 @@ public sealed class FaissIndexTests(ITestOutputHelper output)
     public void ReadingAMissingFileThrowsFileNotFound()
     {
         Assert.Throws<FileNotFoundException>(() => FaissIndex.Read("/nonexistent/sanreid/index.faiss"));
+    }
+
+    /// <summary>A <paramref name="factory"/> index trained on <paramref name="data"/> (when it needs training) holding all of it.</summary>
+    private static FaissIndex Filled(string factory, float[] data, long[] ids)
+    {
+        var index = FaissIndex.Create(factory, D);
+        try
+        {
+            if (!index.IsTrained)
+            {
+                index.Train(data);
+            }
+
+            index.Add(data, ids);
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
     }
 }

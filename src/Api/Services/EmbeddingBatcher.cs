@@ -52,11 +52,7 @@ public sealed class EmbeddingBatcher : IDisposable
         if (crops.Count == 0)
             return [];
         // Checked here, so one request's bad crop cannot fail the other requests of its run.
-        foreach (var crop in crops)
-        {
-            if (crop.Height != Embedder.Height || crop.Width != Embedder.Width || crop.Pixels.Length != crop.Height * crop.Width * 3)
-                throw new ArgumentException($"Crop is {crop.Height}x{crop.Width}; the model takes {Embedder.Height}x{Embedder.Width} RGB.", nameof(crops));
-        }
+        Embedder.CheckCrops(crops);
         if (!_options.Enabled)
             return Run(crops);
         var job = new Job(crops, new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());

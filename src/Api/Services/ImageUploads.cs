@@ -21,10 +21,7 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
     /// <exception cref="ImageInputException">An upload that is not an image, corrupt or too large (message names it).</exception>
     public IReadOnlyList<DecodedUpload> DecodeAll(IFormFileCollection? form, string field)
     {
-        var files = form?.GetFiles(field) ?? [];
-        if (files.Count == 0)
-            throw ApiProblemException.BadRequest(ErrorCodes.MissingField,
-                $"The multipart form has no file field '{field}'" + OtherFields(form) + ".");
+        var files = RequiredFiles(form, field);
         if (files.Count > _limits.MaxImagesPerRequest)
             throw ApiProblemException.BadRequest(ErrorCodes.TooManyImages,
                 $"{files.Count} images in one request; the limit is {_limits.MaxImagesPerRequest}.");
@@ -36,10 +33,7 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
     /// <exception cref="ImageInputException">Not an image, corrupt or too large.</exception>
     public DecodedUpload DecodeOne(IFormFileCollection? form, string field)
     {
-        var files = form?.GetFiles(field) ?? [];
-        if (files.Count == 0)
-            throw ApiProblemException.BadRequest(ErrorCodes.MissingField,
-                $"The multipart form has no file field '{field}'" + OtherFields(form) + ".");
+        var files = RequiredFiles(form, field);
         if (files.Count > 1)
             throw ApiProblemException.BadRequest(ErrorCodes.TooManyImages, $"Field '{field}' takes one image; got {files.Count}.");
         return Decode(files[0]);
@@ -57,6 +51,16 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
         {
             throw e.WithSource($"'{name}'");
         }
+    }
+
+    // The files of field, at least one: missing_field otherwise, naming the file fields that were sent.
+    private static IReadOnlyList<IFormFile> RequiredFiles(IFormFileCollection? form, string field)
+    {
+        var files = form?.GetFiles(field) ?? [];
+        if (files.Count == 0)
+            throw ApiProblemException.BadRequest(ErrorCodes.MissingField,
+                $"The multipart form has no file field '{field}'" + OtherFields(form) + ".");
+        return files;
     }
 
     private static string OtherFields(IFormFileCollection? form) =>

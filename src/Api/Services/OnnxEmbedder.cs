@@ -109,14 +109,8 @@ public sealed class OnnxEmbedder : IDisposable
     /// <exception cref="InvalidOperationException">The model returned the wrong shape or non-finite values.</exception>
     public float[][] Embed(IReadOnlyList<RgbCrop> crops)
     {
-        ArgumentNullException.ThrowIfNull(crops);
+        CheckCrops(crops);
         int cropBytes = Height * Width * 3;
-        foreach (var crop in crops)
-        {
-            if (crop.Height != Height || crop.Width != Width || crop.Pixels.Length != cropBytes)
-                throw new ArgumentException($"Crop is {crop.Height}x{crop.Width}; the model takes {Height}x{Width} RGB.", nameof(crops));
-        }
-
         var result = new float[crops.Count][];
         for (int start = 0; start < crops.Count; start += _maxBatchSize)
         {
@@ -151,6 +145,19 @@ public sealed class OnnxEmbedder : IDisposable
             }
         }
         return result;
+    }
+
+    /// <summary>Throws unless every crop is <see cref="Height"/> x <see cref="Width"/> RGB (what <see cref="Embed"/> takes).</summary>
+    /// <exception cref="ArgumentException">A crop of the wrong size.</exception>
+    public void CheckCrops(IReadOnlyList<RgbCrop> crops)
+    {
+        ArgumentNullException.ThrowIfNull(crops);
+        int cropBytes = Height * Width * 3;
+        foreach (var crop in crops)
+        {
+            if (crop.Height != Height || crop.Width != Width || crop.Pixels.Length != cropBytes)
+                throw new ArgumentException($"Crop is {crop.Height}x{crop.Width}; the model takes {Height}x{Width} RGB.", nameof(crops));
+        }
     }
 
     public void Dispose() => _session.Dispose();
