@@ -90,7 +90,7 @@ public sealed record RgbCrop(int Height, int Width, byte[] Pixels);
 /// dropped, as PIL's <c>Image.convert("RGB")</c> does in the torchvision pipelines re-ID models are trained with, with
 /// one exception: rows and columns at the border of a PNG / WebP / GIF that are <b>fully transparent</b> (alpha 0) are
 /// cut off first, so a cut-out padded with transparency gives the same crop as the opaque region alone (an image with
-/// no opaque pixel is kept whole).
+/// no visible pixel at all is refused with <see cref="EmptyImageException"/>).
 /// 16-bit channels are scaled to 8 bits (value * 255 / 65535, rounded).</para>
 /// <para>Geometry: EXIF orientation is applied (the output is upright); an animated GIF keeps its first frame only; an
 /// animated WebP is refused with <see cref="UnsupportedImageException"/> (ImageSharp 2.1 cannot decode it).
@@ -264,7 +264,7 @@ public static class CropDecoder
         {
             throw new ImageTooLargeException($"The {format.Name} image is too large to decode: {e.Message}", e);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not ImageInputException)
         {
             throw new CorruptImageException($"The {format.Name} data could not be decoded: {e.Message}", e);
         }
@@ -289,7 +289,8 @@ public static class CropDecoder
     // A cut-out with an alpha channel (PNG, WebP, GIF) often comes padded with fully transparent pixels whose RGB is
     // arbitrary. Those rows and columns are not part of the person: they are cut off before the resize, so the crop is
     // the opaque region as a detector's RGB crop would be. Partly transparent pixels keep their RGB (alpha is dropped).
-    // An image with no opaque pixel at all is kept whole.
+    // An image with no visible pixel at all is refused (EmptyImageException): an empty detector cut-out is not a person,
+    // and all such images would embed alike and match each other.
     private static Image<Rgb24> LoadTrimmingTransparentBorder(Stream buffer)
     {
         using var rgba = Image.Load<Rgba32>(Config, buffer);
@@ -312,7 +313,9 @@ public static class CropDecoder
                 }
             }
         });
-        if (bottom >= 0 && (top > 0 || left > 0 || bottom < rgba.Height - 1 || right < rgba.Width - 1))
+        if (bottom < 0)
+            throw new EmptyImageException("Every pixel of the image is fully transparent: there is nothing to embed.");
+        if ((top > 0 || left > 0 || bottom < rgba.Height - 1 || right < rgba.Width - 1))
             rgba.Mutate(x => x.Crop(new Rectangle(left, top, right - left + 1, bottom - top + 1)));
         return rgba.CloneAs<Rgb24>();
     }

@@ -15,9 +15,14 @@ public abstract class ImageInputException(string code, string message, Exception
         UnsupportedImageException => new UnsupportedImageException($"{source}: {Message}", this),
         CorruptImageException => new CorruptImageException($"{source}: {Message}", this),
         ImageTooLargeException => new ImageTooLargeException($"{source}: {Message}", this),
+        EmptyImageException => new EmptyImageException($"{source}: {Message}", this),
         _ => throw new InvalidOperationException($"Unknown image error type {GetType().Name}."),
     };
 }
+
+/// <summary>The image decodes but shows nothing: every pixel is fully transparent (an empty cut-out), so there is no
+/// person to embed.</summary>
+public sealed class EmptyImageException(string message, Exception? inner = null) : ImageInputException("empty_image", message, inner);
 
 /// <summary>The bytes are not in any supported image format (JPEG, PNG, WebP, BMP, GIF).</summary>
 public sealed class NotAnImageException(string message, Exception? inner = null) : ImageInputException("not_an_image", message, inner);

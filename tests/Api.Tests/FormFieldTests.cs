@@ -72,6 +72,38 @@ public class FormFieldTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.Equal(before, await GallerySize());
     }
 
+    [Fact]
+    public async Task LabelThatIsNotUtf8IsInvalidFieldNotReplaced()
+    {
+        long before = await GallerySize();
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(GeneratedJpeg(1)), "images", "a.jpg" },
+            { new ByteArrayContent([0x61, 0xFF, 0xFE, 0x62]), "label" },
+        };
+
+        var response = await _client.PostAsync("/api/v1/gallery", form);
+
+        var body = await AssertProblem(response, HttpStatusCode.BadRequest, "invalid_field");
+        Assert.Contains("UTF-8", body.GetProperty("detail").GetString());
+        Assert.Equal(before, await GallerySize());
+    }
+
+    [Fact]
+    public async Task FullyTransparentCropIsRefusedAsEmpty()
+    {
+        long before = await GallerySize();
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgba32>(32, 64);
+        using var png = new MemoryStream();
+        image.Save(png, new SixLabors.ImageSharp.Formats.Png.PngEncoder { ColorType = SixLabors.ImageSharp.Formats.Png.PngColorType.RgbWithAlpha });
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(png.ToArray()), "images", "empty.png" } };
+
+        var response = await _client.PostAsync("/api/v1/gallery", form);
+
+        await AssertProblem(response, HttpStatusCode.BadRequest, "empty_image");
+        Assert.Equal(before, await GallerySize());
+    }
+
     [Theory]
     [InlineData("label")]
     [InlineData("external_id")]

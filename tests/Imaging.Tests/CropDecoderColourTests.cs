@@ -68,6 +68,17 @@ public class CropDecoderColourTests
     }
 
     [Fact]
+    public void FullyTransparentImageIsRefusedAsEmpty()
+    {
+        using var empty = new Image<Rgba32>(32, 64, new Rgba32(0, 0, 0, 0));
+
+        var error = Assert.Throws<EmptyImageException>(() =>
+            CropDecoder.DecodeAndResize(new MemoryStream(Encode(empty, new PngEncoder { ColorType = PngColorType.RgbWithAlpha }))));
+
+        Assert.Equal("empty_image", error.Code);
+    }
+
+    [Fact]
     public void SixteenBitPngIsScaledToEightBits()
     {
         using var image = new Image<Rgb48>(8, 16, new Rgb48(65535, 0x8080, 0x1234));

@@ -132,8 +132,18 @@ public static class FormReading
         }
         if (length > limit)
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The form field '{Clip(name)}' is over {limit:N0} bytes.");
-        return Encoding.UTF8.GetString(buffer, 0, length);
+        try
+        {
+            return StrictUtf8.GetString(buffer, 0, length);
+        }
+        catch (DecoderFallbackException)
+        {
+            // Replacing bad bytes with U+FFFD would store a value the client never sent.
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The form field '{Clip(name)}' is not valid UTF-8.");
+        }
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static ApiProblemException Malformed(string detail) =>
         new(StatusCodes.Status400BadRequest, ErrorCodes.MalformedMultipart, "Malformed multipart body", detail);
