@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using SanReid.Trainer.Synthesis;
+using SanReid.Synthesis;
 
 // synth-bench [images] [seed]: single-threaded speed of the synthetic renderer at 256x128.
 // Prints images/s (median of three rounds) for (1) render only (background + body + camera look), (2) render + JPEG encode,

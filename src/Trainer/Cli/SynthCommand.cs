@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using SanReid.Trainer.Synthesis;
+using SanReid.Synthesis;
 
 namespace SanReid.Trainer.Cli;
 

@@ -1,5 +1,5 @@
 using SanReid.Trainer.Data;
-using SanReid.Trainer.Synthesis;
+using SanReid.Synthesis;
 
 namespace SanReid.Trainer.Tests.Synthesis;
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using SanReid.Trainer.Data;
-using SanReid.Trainer.Synthesis;
+using SanReid.Synthesis;
 
 namespace SanReid.Trainer.Tests.Synthesis;
 

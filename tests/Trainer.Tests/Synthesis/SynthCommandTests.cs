@@ -1,3 +1,4 @@
+using SanReid.Synthesis;
 using SanReid.Trainer.Tests.Cli;
 
 namespace SanReid.Trainer.Tests.Synthesis;
@@ -38,7 +39,7 @@ public class SynthCommandTests
         (int code, string output) = Run("synth", "sheet", "--out", file, "--identities", "2", "--renders", "2", "--scale", "0.5");
 
         Assert.True(code == 0, output);
-        var sheet = SanReid.Trainer.Synthesis.RgbImage.Load(file);
+        var sheet = SanReid.Synthesis.RgbImage.Load(file);
         Assert.Equal(((256 + 3 * 132) / 2, 2 * 260 / 2), (sheet.Width, sheet.Height));
     }
 
@@ -131,7 +132,7 @@ public class SynthCommandTests
 
         (int forced, string output) = Run("synth", "sheet", "--out", file, "--identities", "1", "--renders", "1", "--scale", "0.25", "--force");
         Assert.True(forced == 0, output);
-        Assert.Equal(130, SanReid.Trainer.Synthesis.RgbImage.Load(file).Width);
+        Assert.Equal(130, SanReid.Synthesis.RgbImage.Load(file).Width);
     }
 
     private static (int Code, string Output) Run(params string[] args)
