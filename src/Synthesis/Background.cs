@@ -6,6 +6,9 @@ namespace SanReid.Synthesis;
 /// </summary>
 public static class Background
 {
+    /// <summary>The value of every channel of the plain background (<see cref="Randomisation.Backgrounds"/> off).</summary>
+    public const float PlainGrey = 118;
+
     /// <summary>
     /// Paints a background into <paramref name="rgb"/> (interleaved RGB floats in [0, 255], width x height)
     /// using only <paramref name="random"/> for choices.

@@ -22,9 +22,11 @@ public static class IdentityCatalog
     /// <summary>
     /// Identities <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> - 1 of the catalogue of
     /// <paramref name="seed"/>; identity i is the same whatever range it is generated in.
+    /// With <paramref name="plainClothing"/> every identity wears <see cref="IdentitySpec.Plain"/> clothing; a hard
+    /// negative then differs from its partner in the bag (a pattern or print difference would vanish).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, or the fraction is outside [0, 0.9] (or NaN).</exception>
-    public static SynthIdentity[] Create(int seed, int first, int count, double hardNegativeFraction = DefaultHardNegativeFraction)
+    public static SynthIdentity[] Create(int seed, int first, int count, double hardNegativeFraction = DefaultHardNegativeFraction, bool plainClothing = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -41,6 +43,16 @@ public static class IdentityCatalog
             bool hard = IsHardNegative(seed, index, hardNegativeFraction);
             random.NextDouble(); // the hard-negative draw, consumed the same way for every identity
             IdentitySpec spec = hard ? PartnerSpec(seed, index - 1).HardNegative(random) : IdentitySpec.Generate(random);
+            if (plainClothing)
+            {
+                spec = spec.Plain();
+                if (hard && spec with { DetailSeed = 0 } == PartnerSpec(seed, index - 1).Plain() with { DetailSeed = 0 })
+                {
+                    // Own generator, so that the build drawn next is the same as with textures on.
+                    spec = spec with { Bag = (BagKind)(((int)spec.Bag + 1 + new Random(spec.DetailSeed).Next(2)) % 3) };
+                }
+            }
+
             result[i] = new SynthIdentity(spec, TexturePainter.Paint(spec), BodyShape.Sample(random), hard ? index - 1 : -1);
         }
 

@@ -112,6 +112,12 @@ public sealed record IdentitySpec(
         }
     }
 
+    /// <summary>
+    /// This identity in plain single-colour clothing: no top pattern, no prints (<see cref="Randomisation.Textures"/>
+    /// off). Colours, hair, sleeves, leg wear and bag are kept.
+    /// </summary>
+    public IdentitySpec Plain() => this with { Pattern = TopPattern.Plain, FrontPrint = PrintShape.None, BackPrint = PrintShape.None };
+
     private static PrintShape DifferentPrint(Random random, PrintShape current)
     {
         PrintShape print;

@@ -11,10 +11,11 @@ namespace SanReid.Synthesis;
 /// <param name="Distractors">pid 0000 images in bounding_box_test (people outside the labelled set); -1 = one per test identity.</param>
 /// <param name="Junk">pid -1 images in bounding_box_test (bad crops: body parts, far too small); -1 = one per two test identities (at least 1).</param>
 /// <param name="HardNegativeFraction">Fraction of identities that copy the previous identity's colours and differ in pattern, print or bag.</param>
-public sealed record ReidOptions(int TrainIds, int TestIds, int Cameras, int Seed, int Distractors = -1, int Junk = -1, double HardNegativeFraction = IdentityCatalog.DefaultHardNegativeFraction);
+/// <param name="Disabled">Randomisations switched off (for an ablation); <see cref="Randomisation.None"/> = everything on.</param>
+public sealed record ReidOptions(int TrainIds, int TestIds, int Cameras, int Seed, int Distractors = -1, int Junk = -1, double HardNegativeFraction = IdentityCatalog.DefaultHardNegativeFraction, Randomisation Disabled = Randomisation.None);
 
-/// <summary>What <see cref="ReidWriter.Write"/> produced: image counts per folder.</summary>
-public sealed record ReidSummary(int Train, int Query, int Gallery, int Distractors, int Junk);
+/// <summary>What <see cref="ReidWriter.Write"/> produced: image counts per folder, and how many images (of all folders) have an occluder.</summary>
+public sealed record ReidSummary(int Train, int Query, int Gallery, int Distractors, int Junk, int Occluded = 0);
 
 /// <summary>
 /// Writes a synthetic re-ID dataset in the Market-1501 layout (Zheng et al., ICCV 2015):
@@ -109,12 +110,13 @@ public static class ReidWriter
             Directory.CreateDirectory(Path.Combine(outDir, TextureFolder, folder));
         }
 
-        var context = new WriteContext(outDir, options.Seed, options.Cameras, progress);
+        var context = new WriteContext(outDir, options.Seed, options.Cameras, options.Disabled, progress);
+        bool plain = options.Disabled.HasFlag(Randomisation.Textures);
         int train = 0, query = 0, gallery = 0;
         int ids = options.TrainIds + options.TestIds;
         for (int index = 0; index < ids; index++)
         {
-            SynthIdentity person = IdentityCatalog.Create(options.Seed, index, 1, options.HardNegativeFraction)[0];
+            SynthIdentity person = IdentityCatalog.Create(options.Seed, index, 1, options.HardNegativeFraction, plain)[0];
             int pid = index + 1;
             bool isTest = index >= options.TrainIds;
             Random random = Seeds.For(options.Seed, Seeds.Stream.Layout, index);
@@ -141,7 +143,7 @@ public static class ReidWriter
         for (int d = 0; d < distractors + junk; d++)
         {
             bool isJunk = d >= distractors;
-            SynthIdentity person = IdentityCatalog.Create(options.Seed, ids + d, 1, 0)[0];
+            SynthIdentity person = IdentityCatalog.Create(options.Seed, ids + d, 1, 0, plain)[0];
             Random random = Seeds.For(options.Seed, Seeds.Stream.Layout, ids + d);
             int camera = 1 + random.Next(options.Cameras);
             long item = ((long)(ids + d) << 20) | ((long)camera << 12);
@@ -150,7 +152,7 @@ public static class ReidWriter
         }
 
         File.WriteAllText(Path.Combine(outDir, "labels.csv"), context.Labels.ToString());
-        return new ReidSummary(train, query, gallery, distractors, junk);
+        return new ReidSummary(train, query, gallery, distractors, junk, context.Occluded);
     }
 
     private static int[] PickCameras(Random random, int cameras, int count)
@@ -167,14 +169,17 @@ public static class ReidWriter
 
     private enum Framing { Normal, Loose, Fragment, Tiny }
 
-    private sealed class WriteContext(string outDir, int seed, int cameras, Action<int>? progress)
+    private sealed class WriteContext(string outDir, int seed, int cameras, Randomisation disabled, Action<int>? progress)
     {
         private readonly PersonSynthesizer _synthesizer = new();
-        private readonly CameraLook[] _looks = Enumerable.Range(0, cameras + 1).Select(c => CameraLook.Sample(Seeds.For(seed, Seeds.Stream.Camera, c))).ToArray();
+        private readonly CameraLook[] _looks = Enumerable.Range(0, cameras + 1)
+            .Select(c => disabled.HasFlag(Randomisation.CameraLook) ? CameraLook.None : CameraLook.Sample(Seeds.For(seed, Seeds.Stream.Camera, c))).ToArray();
         private readonly HashSet<string> _names = [];
         private int _written;
 
         public StringBuilder Labels { get; } = new("image,texture,pid,camid\n");
+
+        public int Occluded { get; private set; }
 
         public void Render(string folder, int pid, int camera, int sequence, int frame, int box, SynthIdentity person, byte[] texturePng, long item, double heading, Framing framing)
         {
@@ -186,8 +191,10 @@ public static class ReidWriter
             }
 
             Random random = Seeds.For(seed, Seeds.Stream.Image, item);
-            SceneParams scene = SceneParams.Sample(random, person.Shape);
+            SceneParams scene = SceneParams.Sample(random, disabled.HasFlag(Randomisation.BodyShape) ? BodyShape.Average : person.Shape);
             scene = scene with { Yaw = heading + (random.NextDouble() - 0.5) * 0.8 };
+            scene = disabled.HasFlag(Randomisation.CropJitter) ? scene.Centred() : scene;
+            scene = disabled.HasFlag(Randomisation.Lighting) ? scene.FixedLight() : scene;
             scene = framing switch
             {
                 Framing.Loose => scene with { Fill = 0.6 + random.NextDouble() * 0.6, OffsetX = (random.NextDouble() - 0.5) * 70, OffsetY = (random.NextDouble() - 0.5) * 80 },
@@ -198,7 +205,11 @@ public static class ReidWriter
             // A camera watches one place: its background varies among a few layouts of the same scene.
             int background = Seeds.Derive(seed, Seeds.Stream.Background, camera * 64 + random.Next(8));
             CameraLook look = _looks[camera];
-            RgbImage image = _synthesizer.Render(person.Texture, scene, look, background, random.Next());
+            // Occluders draw from their own stream, so switching them off changes nothing else in the image.
+            Random occlusion = Seeds.For(seed, Seeds.Stream.Occluder, item);
+            int? occluder = !disabled.HasFlag(Randomisation.Occlusion) && occlusion.NextDouble() < Occluder.Probability ? occlusion.Next() : null;
+            RgbImage image = _synthesizer.Render(person.Texture, scene, look, background, random.Next(), occluder, disabled.HasFlag(Randomisation.Backgrounds));
+            Occluded += _synthesizer.LastOcclusion > 0 ? 1 : 0;
             string relative = $"{folder}/{name}";
             string texture = TexturePathFor(relative);
             File.WriteAllBytes(Path.Combine(outDir, relative), image.EncodeJpeg(look.JpegQuality));

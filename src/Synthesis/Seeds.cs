@@ -15,6 +15,7 @@ public static class Seeds
         Background = 4,
         Sheet = 5,
         Layout = 6,
+        Occluder = 7,
     }
 
     /// <summary>A non-negative 31-bit seed for item <paramref name="index"/> of <paramref name="stream"/> under <paramref name="master"/>.</summary>

@@ -21,6 +21,24 @@ public class DeterminismTests
         }
     }
 
+    [Theory]
+    [InlineData("occlusion,textures")]
+    [InlineData("all")]
+    public void SameSeedAndSameDisabledRandomisationsGiveIdenticalBytes(string disabled)
+    {
+        using var temp = new TempFolder();
+        var options = new ReidOptions(TrainIds: 2, TestIds: 2, Cameras: 2, Seed: 42, Disabled: RandomisationNames.Parse(disabled));
+        ReidWriter.Write(temp.Sub("a"), options);
+        ReidWriter.Write(temp.Sub("b"), options);
+
+        string[] a = RelativeFiles(temp.Sub("a"));
+        Assert.Equal(a, RelativeFiles(temp.Sub("b")));
+        foreach (string file in a)
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(temp.Sub("a"), file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(temp.Sub("b"), file))), $"{file} differs");
+        }
+    }
+
     [Fact]
     public void DifferentSeedGivesDifferentImages()
     {

@@ -61,8 +61,12 @@ internal static class SynthCommand
             Description = $"Fraction of identities that copy the previous one's colours, 0..{IdentityCatalog.MaxHardNegativeFraction.ToString(CultureInfo.InvariantCulture)}.",
             DefaultValueFactory = _ => IdentityCatalog.DefaultHardNegativeFraction,
         };
+        var disable = new Option<string>("--disable")
+        {
+            Description = $"Randomisations to switch off for an ablation, comma-separated: {RandomisationNames.Valid} (or all). Default: everything on.",
+        };
         var command = new Command("reid", "Market-1501 layout (bounding_box_train, query, bounding_box_test) plus textures/ with each image's true texture.");
-        foreach (Option option in new Option[] { outDir, trainIds, testIds, cameras, seed, distractors, junk, hard })
+        foreach (Option option in new Option[] { outDir, trainIds, testIds, cameras, seed, distractors, junk, hard, disable })
         {
             command.Options.Add(option);
         }
@@ -86,9 +90,20 @@ internal static class SynthCommand
                     $"--hard-negatives must be a fraction in 0..{IdentityCatalog.MaxHardNegativeFraction.ToString(CultureInfo.InvariantCulture)} (got {h.ToString(CultureInfo.InvariantCulture)}).");
             }
 
-            var options = new ReidOptions(train, test, cams, parse.GetValue(seed), d, j, h);
+            Randomisation disabled;
+            try
+            {
+                disabled = RandomisationNames.Parse(parse.GetValue(disable));
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException($"--disable: {e.Message}");
+            }
+
+            var options = new ReidOptions(train, test, cams, parse.GetValue(seed), d, j, h, disabled);
             ReidSummary summary = ReidWriter.Write(NonBlank(parse.GetValue(outDir)), options, done => Progress(done, 0));
-            Console.WriteLine($"Wrote train {summary.Train}, query {summary.Query}, gallery {summary.Gallery} (+{summary.Distractors} distractors 0000, +{summary.Junk} junk -1)");
+            Console.WriteLine($"Wrote train {summary.Train}, query {summary.Query}, gallery {summary.Gallery} (+{summary.Distractors} distractors 0000, +{summary.Junk} junk -1); "
+                + $"{summary.Occluded} occluded; randomisations off: {RandomisationNames.Format(disabled)}");
         }));
         return command;
     }

@@ -93,6 +93,30 @@ public class SynthCommandTests
     }
 
     [Fact]
+    public void SynthReidRefusesAnUnknownDisableNameWithExitCodeTwoListingTheValidNames()
+    {
+        using var temp = new TempFolder();
+        (int code, string output) = Run("synth", "reid", "--out", temp.Sub("reid"), "--train-ids", "1", "--test-ids", "1", "--disable", "occlusion,texture");
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: synth reid: --disable: unknown randomisation 'texture'; valid names: textures, backgrounds, occlusion, crop-jitter, camera-look, body-shape, lighting", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.Sub("reid")));
+    }
+
+    [Fact]
+    public void SynthReidWithDisabledRandomisationsWritesADatasetAndSaysWhatWasOff()
+    {
+        using var temp = new TempFolder();
+        string root = temp.Sub("reid");
+        (int code, string output) = Run("synth", "reid", "--out", root, "--train-ids", "2", "--test-ids", "1", "--disable", "textures,occlusion,camera-look");
+
+        Assert.True(code == 0, output);
+        Assert.Contains("0 occluded; randomisations off: textures,occlusion,camera-look", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(root, "labels.csv")));
+    }
+
+    [Fact]
     public void SynthPitIntoANonEmptyFolderIsAFileErrorWithExitCodeOne()
     {
         using var temp = new TempFolder();
