@@ -72,5 +72,6 @@ RgbImage Render(int i)
     SynthIdentity person = people[i % people.Length];
     SceneParams scene = SceneParams.Sample(random, person.Shape);
     CameraLook look = CameraLook.Sample(random);
-    return synthesizer.Render(person.Texture, scene, look, random.Next(), random.Next());
+    int? occluder = random.NextDouble() < Occluder.Probability ? random.Next() : null; // as synth reid draws them
+    return synthesizer.Render(person.Texture, scene, look, random.Next(), random.Next(), occluder);
 }

@@ -75,6 +75,40 @@ public static class Background
             }
         }
 
+        // Vertical structures from the ground up: posts, tree trunks, door frames.
+        int posts = random.NextDouble() < 0.35 ? 1 + random.Next(3) : 0;
+        for (int i = 0; i < posts; i++)
+        {
+            int w = 2 + random.Next(10), x0 = random.Next(-w, width), top = random.Next(height / 2);
+            Rgb colour = random.NextDouble() < 0.5 ? RandomMuted(random).Scale(0.6) : Desaturate(RandomColour(random, 30, 220), 0.4);
+            for (int y = top; y < height; y++)
+            {
+                for (int x = Math.Max(0, x0); x < Math.Min(width, x0 + w); x++)
+                {
+                    Blend(rgb, width, x, y, colour, 0.9);
+                }
+            }
+        }
+
+        if (random.NextDouble() < 0.3)
+        {
+            // A building's shadow over one side, with a soft edge.
+            double edge = width * (0.2 + random.NextDouble() * 0.6), depth = 0.45 + random.NextDouble() * 0.35;
+            bool left = random.NextDouble() < 0.5;
+            for (int y = 0; y < height; y++)
+            {
+                for (int x = 0; x < width; x++)
+                {
+                    double t = Math.Clamp(((left ? edge - x : x - edge) + 4) / 8, 0, 1);
+                    float f = (float)(1 - (1 - depth) * t);
+                    int i = (y * width + x) * 3;
+                    rgb[i] *= f;
+                    rgb[i + 1] *= f;
+                    rgb[i + 2] *= f;
+                }
+            }
+        }
+
         // Smooth value noise: foliage, stains, uneven light.
         int cells = 4 + random.Next(12);
         double amplitude = 8 + random.NextDouble() * 30;

@@ -14,11 +14,11 @@ public readonly record struct BodyShape(double Height, double Girth, double Shou
     {
         ArgumentNullException.ThrowIfNull(random);
         return new BodyShape(
-            Height: 1.55 + random.NextDouble() * 0.35,
-            Girth: 0.85 + random.NextDouble() * 0.35,
-            ShoulderWidth: 0.9 + random.NextDouble() * 0.2,
-            LegLength: 0.94 + random.NextDouble() * 0.12,
-            HeadSize: 0.93 + random.NextDouble() * 0.14);
+            Height: 1.50 + random.NextDouble() * 0.45,
+            Girth: 0.8 + random.NextDouble() * 0.45,
+            ShoulderWidth: 0.87 + random.NextDouble() * 0.26,
+            LegLength: 0.92 + random.NextDouble() * 0.16,
+            HeadSize: 0.92 + random.NextDouble() * 0.16);
     }
 }
 

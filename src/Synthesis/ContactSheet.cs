@@ -42,7 +42,10 @@ public static class ContactSheet
                 // Spread the yaw over the circle so a row shows front, sides and back.
                 scene = scene with { Yaw = 2 * Math.PI * r / renders + (random.NextDouble() - 0.5) * 0.4 };
                 CameraLook look = CameraLook.Sample(random);
-                RgbImage image = synthesizer.Render(people[p].Texture, scene, look, random.Next(), random.Next());
+                // Occluders as synth reid draws them (on about 30 % of the crops), from their own stream.
+                Random occlusion = Seeds.For(seed, Seeds.Stream.Occluder, item);
+                int? occluder = occlusion.NextDouble() < Occluder.Probability ? occlusion.Next() : null;
+                RgbImage image = synthesizer.Render(people[p].Texture, scene, look, random.Next(), random.Next(), occluder);
                 Blit(sheet, width, image, UvAtlas.Size + gap + r * (Renderer.Width + gap), top);
                 if (r == renders - 1)
                 {

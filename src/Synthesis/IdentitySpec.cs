@@ -3,8 +3,12 @@ namespace SanReid.Synthesis;
 /// <summary>Hair length, painted on the head and (when long) down the neck and upper back.</summary>
 public enum HairLength { Bald, Short, Medium, Long }
 
-/// <summary>The pattern of the top (shirt, jacket).</summary>
-public enum TopPattern { Plain, Stripes, Checks }
+/// <summary>
+/// The pattern of the top (shirt, jacket). <see cref="Noise"/> (smooth random blobs in two colours) and
+/// <see cref="Patches"/> (random rectangles in three colours) are RandPerson-like random textures (Wang et al., ACM MM
+/// 2020): less realistic than stripes, but they stop a model from learning a small set of designs.
+/// </summary>
+public enum TopPattern { Plain, Stripes, Checks, Noise, Patches }
 
 /// <summary>A print on the chest or on the back of the top.</summary>
 public enum PrintShape { None, Disc, Square, Triangle, Bars, Diamond, Ring, Cross, Text }
@@ -64,8 +68,11 @@ public sealed record IdentitySpec(
     public static IdentitySpec Generate(Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
-        Rgb top = Pick(random, Clothing);
-        TopPattern pattern = random.NextDouble() switch { < 0.6 => TopPattern.Plain, < 0.82 => TopPattern.Stripes, _ => TopPattern.Checks };
+        Rgb top = ClothingColour(random);
+        TopPattern pattern = random.NextDouble() switch
+        {
+            < 0.45 => TopPattern.Plain, < 0.62 => TopPattern.Stripes, < 0.75 => TopPattern.Checks, < 0.88 => TopPattern.Noise, _ => TopPattern.Patches,
+        };
         BottomKind bottom = random.NextDouble() switch { < 0.6 => BottomKind.Trousers, < 0.85 => BottomKind.Shorts, _ => BottomKind.Skirt };
         HairLength hair = random.NextDouble() switch { < 0.05 => HairLength.Bald, < 0.55 => HairLength.Short, < 0.75 => HairLength.Medium, _ => HairLength.Long };
         BagKind bag = random.NextDouble() switch { < 0.6 => BagKind.None, < 0.82 => BagKind.Backpack, _ => BagKind.ShoulderBag };
@@ -82,10 +89,10 @@ public sealed record IdentitySpec(
             BackPrint: random.NextDouble() < 0.25 ? PickPrint(random) : PrintShape.None,
             BackPrintColour: Contrasting(random, top),
             Bottom: bottom,
-            BottomColour: Jitter(random, Pick(random, Clothing), 10),
+            BottomColour: Jitter(random, ClothingColour(random), 10),
             Shoes: Jitter(random, Pick(random, Clothing), 10),
             Bag: bag,
-            BagColour: Jitter(random, Pick(random, Clothing), 10),
+            BagColour: Jitter(random, ClothingColour(random), 10),
             DetailSeed: random.Next());
     }
 
@@ -100,7 +107,8 @@ public sealed record IdentitySpec(
         switch (random.Next(4))
         {
             case 0:
-                TopPattern pattern = (TopPattern)(((int)Pattern + 1 + random.Next(2)) % 3);
+                int patterns = Enum.GetValues<TopPattern>().Length;
+                TopPattern pattern = (TopPattern)(((int)Pattern + 1 + random.Next(patterns - 1)) % patterns);
                 return other with { Pattern = pattern };
             case 1:
                 return other with { FrontPrint = DifferentPrint(random, FrontPrint), FrontPrintColour = Contrasting(random, Top) };
@@ -130,6 +138,27 @@ public sealed record IdentitySpec(
     }
 
     private static PrintShape PickPrint(Random random) => (PrintShape)(1 + random.Next(8));
+
+    /// <summary>A clothing colour: 70 % from the street palette, 30 % any hue (HSV: saturation 0.25-1, value 0.2-0.95).</summary>
+    private static Rgb ClothingColour(Random random)
+    {
+        if (random.NextDouble() < 0.7)
+        {
+            return Pick(random, Clothing);
+        }
+
+        double h = random.NextDouble() * 6, sat = 0.25 + random.NextDouble() * 0.75, val = (0.2 + random.NextDouble() * 0.75) * 255;
+        double f = h - Math.Floor(h), p = val * (1 - sat), q = val * (1 - sat * f), t = val * (1 - sat * (1 - f));
+        return (int)h switch
+        {
+            0 => Rgb.FromDoubles(val, t, p),
+            1 => Rgb.FromDoubles(q, val, p),
+            2 => Rgb.FromDoubles(p, val, t),
+            3 => Rgb.FromDoubles(p, q, val),
+            4 => Rgb.FromDoubles(t, p, val),
+            _ => Rgb.FromDoubles(val, p, q),
+        };
+    }
 
     private static Rgb Pick(Random random, Rgb[] palette) => palette[random.Next(palette.Length)];
 

@@ -98,6 +98,40 @@ public class RandomisationTests
     }
 
     [Fact]
+    public void RandomTexturesAppearInTheCatalogueAndDependOnTheIdentitysDetailSeed()
+    {
+        SynthIdentity[] people = IdentityCatalog.Create(seed: 2, first: 0, count: 300, hardNegativeFraction: 0);
+        foreach (TopPattern pattern in Enum.GetValues<TopPattern>())
+        {
+            Assert.Contains(people, p => p.Spec.Pattern == pattern);
+        }
+
+        AtlasRect torso = UvAtlas.Region(BodyPart.Torso, SurfaceSide.Front);
+        foreach (TopPattern pattern in new[] { TopPattern.Noise, TopPattern.Patches })
+        {
+            IdentitySpec spec = people.First(p => p.Spec.Pattern == pattern).Spec with { FrontPrint = PrintShape.None, Bag = BagKind.None };
+            RgbImage a = TexturePainter.Paint(spec), b = TexturePainter.Paint(spec with { DetailSeed = spec.DetailSeed + 1 });
+            int topColoured = 0, secondaryColoured = 0, differing = 0;
+            for (int y = torso.Y + 16; y < torso.Y + 70; y++)
+            {
+                for (int x = torso.X; x < torso.X + torso.Width; x++)
+                {
+                    // Grain scales a colour by at most 4 %, so a texel within 16 of a colour's channels is that colour.
+                    topColoured += Near(a.Get(x, y), spec.Top) ? 1 : 0;
+                    secondaryColoured += Near(a.Get(x, y), spec.TopSecondary) ? 1 : 0;
+                    differing += a.Get(x, y) != b.Get(x, y) ? 1 : 0;
+                }
+            }
+
+            int texels = 54 * torso.Width;
+            Assert.True(topColoured > texels / 10 && secondaryColoured > texels / 20, $"{pattern}: top {topColoured}, secondary {secondaryColoured} of {texels}");
+            Assert.True(differing > texels / 5, $"{pattern}: another detail seed changed only {differing} of {texels} texels");
+        }
+    }
+
+    private static bool Near(Rgb a, Rgb b) => Math.Abs(a.R - b.R) <= 16 && Math.Abs(a.G - b.G) <= 16 && Math.Abs(a.B - b.B) <= 16;
+
+    [Fact]
     public void BackgroundsAndCameraLookOffGiveOneFlatGreyBackgroundThatTheCameraLookThenChanges()
     {
         using var temp = new TempFolder();
