@@ -56,7 +56,7 @@ public static class FolderRanking
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var query = NonEmpty(MarketLayoutDataset.ListFolder(queryFolder), queryFolder);
         var gallery = NonEmpty(MarketLayoutDataset.ListFolder(galleryFolder), galleryFolder);
-        var reader = new CropReader(EmbeddingContract.Height, EmbeddingContract.Width);
+        var reader = new CropReader(embedder.Height, embedder.Width);
         var queryEmbeddings = Embed(embedder, reader, query, batchSize);
         var galleryEmbeddings = Embed(embedder, reader, gallery, batchSize);
 
@@ -95,11 +95,11 @@ public static class FolderRanking
         for (int start = 0; start < images.Count; start += batchSize)
         {
             int count = Math.Min(batchSize, images.Count - start);
-            var crops = new byte[count * EmbeddingContract.CropBytes];
+            var crops = new byte[count * embedder.CropBytes];
             for (int i = 0; i < count; i++)
             {
                 var crop = reader.ReadImage(images[start + i].Path);
-                crop.Pixels.CopyTo(crops, i * EmbeddingContract.CropBytes);
+                crop.Pixels.CopyTo(crops, i * embedder.CropBytes);
             }
 
             embedder.Embed(crops, count).CopyTo(embeddings, start * embedder.Dimension);

@@ -120,7 +120,7 @@ public sealed class RankCommandTests(ExportedModelFixture model) : IClassFixture
         var line = TrainerProcess.AssertOneErrorLine(stderr);
         Assert.Contains(wrong, line);
         Assert.Contains("input 'images' is float [N, 512]", line);
-        Assert.Contains("uint8 [N, 256, 128, 3]", line);
+        Assert.Contains("uint8 [N, H, W, 3]", line);
         Assert.Throws<InvalidDataException>(() => new OnnxEmbedder(wrong));
     }
 
