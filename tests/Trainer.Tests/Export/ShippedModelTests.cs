@@ -190,6 +190,34 @@ public sealed class ShippedModelTests(TinyRunFixture run, ITestOutputHelper outp
     }
 
     [Fact]
+    public void EvalCropsOfARunRanksAllAgainstAllAtTheTrainingSizeAndItsJsonFeedsTheCard()
+    {
+        var json = Path.Combine(folder, "crops.json");
+
+        var (code, stdout) = ModelCommandsTests.Run("eval", "--weights", run.Run.EncoderFile, "--crops", Path.Combine(run.Root, "data"), "--json", json);
+        output.WriteLine(stdout);
+
+        Assert.Equal(0, code);
+        Assert.Contains("(all vs all)", stdout);
+        Assert.Contains("128x64", stdout);
+        using (var report = JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            var r = report.RootElement;
+            // synth reid puts every test identity in >= 2 cameras: every labelled crop of query/ + bounding_box_test/ is evaluated.
+            Assert.Equal(0, r.GetProperty("skippedQueries").GetInt32());
+            Assert.Equal(r.GetProperty("numCrops").GetInt32() - r.GetProperty("distractors").GetInt32() - r.GetProperty("junk").GetInt32(),
+                r.GetProperty("evaluatedQueries").GetInt32());
+            Assert.Equal(r.GetProperty("evaluatedQueries").GetInt32(), r.GetProperty("perQuery").GetArrayLength());
+        }
+
+        var onnx = Path.Combine(folder, "with-crops-scores.onnx");
+        Assert.Equal(0, ModelCommandsTests.Run("export", "--weights", run.Run.EncoderFile, "--out", onnx, "--scores-json", json).ExitCode);
+        using var card = JsonDocument.Parse(File.ReadAllText(ModelCard.PathFor(onnx)));
+        Assert.StartsWith("all-vs-all", card.RootElement.GetProperty("evaluation").GetProperty("protocol").GetString());
+        Assert.Equal("data/query + data/bounding_box_test", card.RootElement.GetProperty("evaluation").GetProperty("data").GetString());
+    }
+
+    [Fact]
     public void ScoresJsonBecomesTheCardsStructuredEvaluation()
     {
         var scores = Path.Combine(folder, "scores.json");
