@@ -1,19 +1,45 @@
 #!/usr/bin/env bash
-# Creates the default encoder models/sanreid-resnet18-imagenet.onnx (+ .card.json) when it is absent:
-# the ImageNet ResNet-18 shipped in the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, imported into the
-# TorchSharp SA-Enc and exported through the Trainer's ONNX exporter (with its parity check).
-# It is NOT trained for re-ID: see models/README.md. Expects scripts/setup.sh to have built the solution.
+# Creates the encoders the service can serve, when they are absent or older than what makes them:
+#  - models/sanreid-resnet18-imagenet.onnx (+ .card.json): the ImageNet ResNet-18 shipped in the NuGet package
+#    Microsoft.ML.DnnImageFeaturizer.ResNet18, imported into the TorchSharp SA-Enc and exported through the Trainer's
+#    ONNX exporter (with its parity check). It is NOT trained for re-ID: see models/README.md. The Api tests use it.
+#  - models/<stem>.onnx for every committed models/<stem>.fp16.safetensors (compact trained weights, with
+#    models/<stem>.card-facts.json): `default-model --weights`, a few seconds, no download.
+# Which one the Api serves is SanReid:Model:Path (src/Api/appsettings.json). Expects scripts/setup.sh to have built
+# the solution.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODEL=models/sanreid-resnet18-imagenet.onnx
 mkdir -p obj
 exec 9>obj/.ensure-model.lock
 flock 9
-CARD="${MODEL%.onnx}.card.json"
-# Rebuilt when absent, or when the code that makes it (model, import, export, default-model) is newer than it.
-if [[ -f "$MODEL" && -f "$CARD" ]] && [[ -z "$(find src/Trainer/Model src/Trainer/Weights src/Trainer/Export \
-      src/Trainer/Cli/DefaultModelCommand.cs -newer "$CARD" -name '*.cs' -print -quit)" ]]; then
-  exit 0
+TRAIN=(dotnet run --project src/Trainer -c Release --no-build --)
+
+# True when $1 (a model card) is missing or older than the code that makes models, or than any further file given.
+stale() {
+  local card=$1; shift
+  [[ ! -f "$card" ]] && return 0
+  [[ -n "$(find src/Trainer/Model src/Trainer/Weights src/Trainer/Export src/Trainer/Cli/DefaultModelCommand.cs \
+      -newer "$card" -name '*.cs' -print -quit)" ]] && return 0
+  local f
+  for f in "$@"; do [[ "$f" -nt "$card" ]] && return 0; done
+  return 1
+}
+
+MODEL=models/sanreid-resnet18-imagenet.onnx
+if [[ ! -f "$MODEL" ]] || stale "${MODEL%.onnx}.card.json"; then
+  echo "ensure-model: creating $MODEL"
+  "${TRAIN[@]}" default-model --out "$MODEL"
 fi
-echo "ensure-model: creating $MODEL"
-dotnet run --project src/Trainer -c Release --no-build -- default-model --out "$MODEL"
+
+shopt -s nullglob
+for weights in models/*.fp16.safetensors; do
+  stem=${weights%.fp16.safetensors}
+  if [[ ! -f "$stem.card-facts.json" ]]; then
+    echo "ensure-model: $weights has no $stem.card-facts.json (sanreid-train compact writes it); skipped" >&2
+    continue
+  fi
+  if [[ ! -f "$stem.onnx" ]] || stale "$stem.card.json" "$weights" "$stem.card-facts.json"; then
+    echo "ensure-model: creating $stem.onnx from $weights"
+    "${TRAIN[@]}" default-model --weights "$weights" --out "$stem.onnx"
+  fi
+done

@@ -10,6 +10,7 @@ internal static class Commands
         yield return ImportImageNetCommand.Create();
         yield return ExportCommand.Create();
         yield return DefaultModelCommand.Create();
+        yield return CompactCommand.Create();
         yield return RankCommand.Create();
         yield return SynthCommand.Create();
         yield return TrainPgCommand.Create();

@@ -1,83 +1,123 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using SanReid.Trainer.Data;
 using SanReid.Trainer.Evaluation;
+using SanReid.Trainer.Export;
 using SanReid.Trainer.Model;
 using SanReid.Trainer.Training;
 using TorchSharp;
 
 namespace SanReid.Trainer.Cli;
 
-/// <summary><c>eval</c>: CMC, mAP and mINP of an SA-Enc by the Market-1501 protocol (TorchSharp features).</summary>
+/// <summary>
+/// <c>eval</c>: CMC, mAP and mINP of an SA-Enc (TorchSharp features) by the Market-1501 protocol: query/ against
+/// bounding_box_test/, or with <c>--crops</c> the crops of several folders as one set, all against all
+/// (<see cref="AllVsAllEvaluation"/>).
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
     {
-        var weights = new Option<FileInfo>("--weights") { Description = "SA-Enc state_dict (.safetensors/.pth): train's encoder.safetensors or import-imagenet's output.", Required = true };
-        var backbone = new Option<string>("--backbone") { Description = "resnet18 or resnet50.", DefaultValueFactory = _ => "resnet18" };
+        var weights = new Option<FileInfo>("--weights") { Description = "SA-Enc state_dict (.safetensors/.pth, float32 or float16): train's encoder.safetensors, compact's output or import-imagenet's output.", Required = true };
+        var backbone = new Option<string?>("--backbone") { Description = "resnet18 or resnet50 (default: the run's config.json or card facts, else resnet18)." };
         var data = new Option<DirectoryInfo?>("--data") { Description = "Dataset root holding query/ and bounding_box_test/." };
         var query = new Option<DirectoryInfo?>("--query") { Description = "Query folder (default <data>/query)." };
         var gallery = new Option<DirectoryInfo?>("--gallery") { Description = "Gallery folder (default <data>/bounding_box_test)." };
-        var height = new Option<int>("--height") { Description = "Input height.", DefaultValueFactory = _ => 256 };
-        var width = new Option<int>("--width") { Description = "Input width.", DefaultValueFactory = _ => 128 };
+        var crops = new Option<DirectoryInfo[]>("--crops")
+        {
+            Description = "Instead of --data/--query/--gallery: folders of crops evaluated as one set, all against all (repeatable; a folder with query/ and bounding_box_test/ gives both; crops deduplicated by file name).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var height = new Option<int?>("--height") { Description = "Input height (default: the training size from the run's config.json or card facts, else 256)." };
+        var width = new Option<int?>("--width") { Description = "Input width (default: the training size, else 128)." };
         var flip = new Option<bool>("--flip") { Description = "Flip test-time augmentation: average each crop's feature with its mirror's." };
-        var json = new Option<FileInfo?>("--json") { Description = "Write the results as JSON here." };
+        var json = new Option<FileInfo?>("--json") { Description = "Write the results as JSON here: counts, rank-1/5/10, mAP, mINP, CMC and the per-query table (first true match rank, AP)." };
         var ranked = new Option<FileInfo?>("--ranked-list") { Description = "Write ranked-list PNGs (query + top-10, true matches green, false red): NAME.png, NAME-1.png, ..." };
         var rankedCount = new Option<int>("--ranked-count") { Description = "Queries drawn with --ranked-list.", DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("eval", "Evaluate an SA-Enc on query/gallery by the Market-1501 protocol: CMC rank-1/5/10, mAP, mINP and the queries skipped for having no true match.");
-        foreach (Option option in new Option[] { weights, backbone, data, query, gallery, height, width, flip, json, ranked, rankedCount, device })
+        var command = new Command("eval", "Evaluate an SA-Enc by the Market-1501 protocol (query/gallery, or --crops all against all): CMC rank-1/5/10, mAP, mINP and the queries skipped for having no true match.");
+        foreach (Option option in new Option[] { weights, backbone, data, query, gallery, crops, height, width, flip, json, ranked, rankedCount, device })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(parse => CliErrors.Run("eval", () =>
         {
+            var cropFolders = parse.GetValue(crops) ?? [];
             var root = parse.GetValue(data)?.FullName;
             var queryDir = parse.GetValue(query)?.FullName ?? (root is null ? null : Path.Combine(root, "query"));
             var galleryDir = parse.GetValue(gallery)?.FullName ?? (root is null ? null : Path.Combine(root, "bounding_box_test"));
-            if (queryDir is null || galleryDir is null)
+            bool allVsAll = cropFolders.Length > 0;
+            if (allVsAll ? root is not null || parse.GetValue(query) is not null || parse.GetValue(gallery) is not null : queryDir is null || galleryDir is null)
             {
-                throw new TrainingConfigException("Give --data, or both --query and --gallery.");
+                throw new TrainingConfigException("Give --data, or both --query and --gallery, or --crops (not together).");
+            }
+
+            var weightsFile = parse.GetValue(weights)!.FullName;
+            var known = WeightsProvenance.Find(weightsFile);
+            int? h = parse.GetValue(height), w = parse.GetValue(width);
+            if ((h is null) != (w is null))
+            {
+                throw new TrainingConfigException("Give both --height and --width, or neither (then the training size is used).");
+            }
+
+            var (inputHeight, inputWidth) = h is { } hh && w is { } ww ? (hh, ww) : (known.Height ?? 256, known.Width ?? 128);
+            if (Export.EmbeddingContract.SizeProblem(inputHeight, inputWidth) is { } problem)
+            {
+                throw new TrainingConfigException(problem + ".");
             }
 
             var dev = DeviceOption.Parse(parse.GetValue(device)!);
-            var weightsFile = parse.GetValue(weights)!.FullName;
-            using var encoder = new SaEncoder(BackboneNames.Parse(parse.GetValue(backbone)!));
+            var backboneName = parse.GetValue(backbone) ?? known.Backbone ?? "resnet18";
+            using var encoder = new SaEncoder(BackboneNames.Parse(backboneName));
             RunFolder.LoadEncoder(encoder, weightsFile);
             encoder.to(dev);
-            var queries = MarketLayoutDataset.ListFolder(queryDir);
-            var galleryItems = MarketLayoutDataset.ListFolder(galleryDir);
-            var reader = new CropReader(parse.GetValue(height), parse.GetValue(width));
+            var reader = new CropReader(inputHeight, inputWidth);
             var clock = Stopwatch.StartNew();
             var useFlip = parse.GetValue(flip);
-            var result = FeatureExtractor.Evaluate(encoder, queries, galleryItems, reader, useFlip, dev);
+            IReadOnlyList<ReidImage> queries;
+            IReadOnlyList<ReidImage> galleryItems;
+            ReidEvaluationResult result;
+            var header = new List<KeyValuePair<string, JsonNode?>>
+            {
+                new("weights", weightsFile),
+                new("backbone", backboneName),
+                new("inputSize", $"{inputHeight}x{inputWidth}"),
+                new("flip", useFlip),
+            };
+            if (allVsAll)
+            {
+                var set = CropPool.List(cropFolders.Select(f => f.FullName));
+                var features = FeatureExtractor.Extract(encoder, set.Crops.Select(c => c.Path).ToArray(), reader, useFlip, dev);
+                var all = AllVsAllEvaluation.Evaluate(set.Crops, features, SaEncoder.EmbeddingSize);
+                queries = all.QueryRows.Select(r => set.Crops[r]).ToArray();
+                galleryItems = set.Crops;
+                result = all.Evaluation;
+                header.Add(new("protocol", AllVsAllEvaluation.Protocol));
+                header.Add(new("crops", new JsonArray(set.Folders.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray())));
+                header.Add(new("numCrops", set.Crops.Count));
+                header.Add(new("duplicatesDropped", set.DuplicatesDropped));
+                header.Add(new("distractors", all.Distractors));
+                header.Add(new("junk", all.Junk));
+            }
+            else
+            {
+                queries = MarketLayoutDataset.ListFolder(queryDir!);
+                galleryItems = MarketLayoutDataset.ListFolder(galleryDir!);
+                result = FeatureExtractor.Evaluate(encoder, queries, galleryItems, reader, useFlip, dev);
+                header.Add(new("protocol", "Market-1501 query/gallery"));
+                header.Add(new("query", queryDir));
+                header.Add(new("gallery", galleryDir));
+            }
+
             var seconds = clock.Elapsed.TotalSeconds;
-            Console.WriteLine($"{queries.Count} queries x {galleryItems.Count} gallery ({weightsFile}{(useFlip ? ", flip TTA" : string.Empty)}), {seconds:F1} s");
+            header.Add(new("seconds", seconds));
+            Console.WriteLine($"{queries.Count} queries x {galleryItems.Count} gallery{(allVsAll ? " (all vs all)" : "")} ({weightsFile}, {inputHeight}x{inputWidth}{(useFlip ? ", flip TTA" : string.Empty)}), {seconds:F1} s");
             Console.WriteLine($"rank-1 {result.Rank1:F4}  rank-5 {result.Rank5:F4}  rank-10 {result.Rank10:F4}  mAP {result.MeanAveragePrecision:F4}  mINP {result.MeanInverseNegativePenalty:F4}  evaluated {result.EvaluatedQueries}, skipped {result.SkippedQueries} (no true match)");
             if (parse.GetValue(json) is { } jsonFile)
             {
-                var payload = new
-                {
-                    weights = weightsFile,
-                    backbone = parse.GetValue(backbone),
-                    query = queryDir,
-                    gallery = galleryDir,
-                    flip = useFlip,
-                    numQueries = result.NumQueries,
-                    numGallery = result.NumGallery,
-                    evaluatedQueries = result.EvaluatedQueries,
-                    skippedQueries = result.SkippedQueries,
-                    rank1 = result.Rank1,
-                    rank5 = result.Rank5,
-                    rank10 = result.Rank10,
-                    mAP = result.MeanAveragePrecision,
-                    mINP = result.MeanInverseNegativePenalty,
-                    cmc = result.Cmc,
-                    seconds,
-                };
-                File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(payload, new JsonSerializerOptions { WriteIndented = true }));
+                EvaluationReport.Write(jsonFile.FullName, EvaluationReport.Build(header, result, queries, galleryItems));
                 Console.WriteLine($"results: {jsonFile.FullName}");
             }
 

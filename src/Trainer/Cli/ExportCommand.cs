@@ -12,31 +12,31 @@ internal static class ExportCommand
     public static Command Create()
     {
         var output = new Option<FileInfo>("--out") { Description = "ONNX file to write; <name>.card.json is written next to it.", Required = true };
-        var backbone = new Option<string>("--backbone") { Description = "resnet18 or resnet50.", DefaultValueFactory = _ => "resnet18" };
+        var backbone = new Option<string?>("--backbone") { Description = "resnet18 or resnet50 (default: the run's config.json or card facts, else resnet18)." };
         backbone.AcceptOnlyFromAmong("resnet18", "resnet50");
         var weights = new Option<FileInfo?>("--weights")
         {
-            Description = "SA-Enc state_dict (.safetensors or .pth) with backbone and neck, e.g. from import-imagenet or training.",
+            Description = "SA-Enc state_dict (.safetensors or .pth, float32 or float16) with backbone and neck: a run's encoder.safetensors, compact's output, import-imagenet's output.",
         };
         var imageNet = new Option<FileInfo?>("--imagenet-weights")
         {
             Description = "A torchvision ImageNet ResNet state_dict (.pth or .safetensors, fc.* ignored); the neck is random (--seed).",
         };
         var seed = new Option<long>("--seed") { Description = "Seed of the neck initialisation with --imagenet-weights.", DefaultValueFactory = _ => 0 };
-        var trainingData = new Option<string>("--training-data") { Description = "Training data, for the model card.", DefaultValueFactory = _ => "unknown" };
-        var scores = new Option<string>("--scores") { Description = "Re-ID scores, for the model card (e.g. \"Market-1501 Rank-1 0.90, mAP 0.75\").", DefaultValueFactory = _ => "none" };
-        var trained = new Option<bool>("--trained-for-reid") { Description = "Set when the weights were trained for re-ID." };
+        var card = new CardOptions();
 
         var command = new Command("export",
-            "Export an SA-Enc to ONNX (input images uint8 [N,256,128,3] RGB, output embeddings float32 [N,512] L2-normalised), check parity TorchSharp vs ONNX Runtime on batches of 1, 2 and 7, and write the model card.");
-        foreach (var option in new Option[] { output, backbone, weights, imageNet, seed, trainingData, scores, trained })
+            "Export an SA-Enc to ONNX (input images uint8 [N,H,W,3] RGB at the training size from the run's config.json, " +
+            "or --height/--width, default 256x128; output embeddings float32 [N,512] L2-normalised), check parity TorchSharp vs " +
+            "ONNX Runtime on batches of 1, 2 and 7, and write the model card.");
+        foreach (var option in new Option[] { output, backbone, weights, imageNet, seed })
         {
             command.Options.Add(option);
         }
 
+        card.AddTo(command);
         command.SetAction(parseResult => CommandErrors.Run(() =>
         {
-            var kind = BackboneNames.Parse(parseResult.GetValue(backbone)!);
             var weightsFile = parseResult.GetValue(weights);
             var imageNetFile = parseResult.GetValue(imageNet);
             if ((weightsFile is null) == (imageNetFile is null))
@@ -45,13 +45,18 @@ internal static class ExportCommand
             }
 
             var outPath = OutputPaths.RequireFile(parseResult.GetValue(output)!.FullName, "--out");
+            var known = card.Provenance(parseResult, weightsFile?.FullName);
+            var kind = BackboneNames.Parse(parseResult.GetValue(backbone) ?? known.Backbone ?? "resnet18");
+            var (height, width) = card.Size(parseResult, known, Console.Out);
             SaEncoder encoder;
             string source;
             string neck;
             if (weightsFile is not null)
             {
                 encoder = Loaded(new SaEncoder(kind), weightsFile.FullName, StateDictFiles.LoadEncoder);
-                source = ModelCard.FileSource(weightsFile.FullName);
+                source = known.Facts is { } f
+                    ? ModelCard.FileSource(weightsFile.FullName, $"(compact of {f.WeightsSource})")
+                    : ModelCard.FileSource(weightsFile.FullName);
                 neck = "from the weights file";
             }
             else
@@ -66,23 +71,9 @@ internal static class ExportCommand
             using (encoder)
             {
                 encoder.eval();
-                bool trainedForReid = parseResult.GetValue(trained);
-                var card = new ModelCard
-                {
-                    Name = Path.GetFileNameWithoutExtension(outPath),
-                    Backbone = kind.Name(),
-                    Architecture = Architecture(kind),
-                    EmbeddingSize = SaEncoder.EmbeddingSize,
-                    TrainingData = parseResult.GetValue(trainingData)!,
-                    Scores = parseResult.GetValue(scores)!,
-                    TrainedForReid = trainedForReid,
-                    WeightsSource = source,
-                    NeckInit = neck,
-                    Notice = trainedForReid
-                        ? "SA-Enc trained for person re-identification."
-                        : "NOT trained for re-ID: rankings reflect generic image similarity only.",
-                };
-                ModelExport.Export(encoder, card, outPath, Console.Out);
+                var facts = card.Facts(parseResult, known, kind.Name(), height, width, source);
+                var modelCard = facts.ToCard(Path.GetFileNameWithoutExtension(outPath), Architecture(kind), height, width, known.SizeText, source, neck);
+                ModelExport.Export(encoder, modelCard, outPath, Console.Out);
             }
 
             return 0;

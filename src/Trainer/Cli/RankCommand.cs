@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using SanReid.Trainer.Evaluation;
 using SanReid.Trainer.Inference;
 
@@ -8,23 +9,32 @@ namespace SanReid.Trainer.Cli;
 /// <summary>
 /// <c>rank</c>: for each query crop, the ranked gallery (file, cosine score, same identity or not) and Rank-1 / mAP /
 /// mINP by the Market-1501 protocol (same pid and camera = junk, pid -1 junk, 0000 distractors kept as negatives,
-/// queries without a true match skipped and counted).
+/// queries without a true match skipped and counted): query/ against gallery/, or with <c>--crops</c> the crops of
+/// several folders as one set, all against all (<see cref="AllVsAllEvaluation"/>).
 /// </summary>
 internal static class RankCommand
 {
     public static Command Create()
     {
         var model = new Option<FileInfo>("--model") { Description = "Exported ONNX model (images -> embeddings).", Required = true };
-        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Folder of gallery crops, Market-1501 names (PPPP_cCsS_FFFFFF_NN.jpg).", Required = true };
-        var query = new Option<DirectoryInfo>("--query") { Description = "Folder of query crops, Market-1501 names.", Required = true };
+        var gallery = new Option<DirectoryInfo?>("--gallery") { Description = "Folder of gallery crops, Market-1501 names (PPPP_cCsS_FFFFFF_NN.jpg)." };
+        var query = new Option<DirectoryInfo?>("--query") { Description = "Folder of query crops, Market-1501 names." };
+        var crops = new Option<DirectoryInfo[]>("--crops")
+        {
+            Description = "Instead of --query/--gallery: folders of crops evaluated as one set, all against all (repeatable; a folder with query/ and bounding_box_test/ gives both; crops deduplicated by file name).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var json = new Option<FileInfo?>("--json") { Description = "Write counts, rank-1/5/10, mAP, mINP and the per-query table (first true match rank, AP) as JSON here." };
         var top = new Option<int>("--top") { Description = "Ranked gallery entries printed per query.", DefaultValueFactory = _ => 10 };
         var images = new Option<DirectoryInfo?>("--images") { Description = "Optional folder for one ranked-list PNG per query (query blue, true matches green, others red)." };
 
         var command = new Command("rank",
-            "Embed a query and a gallery folder with an ONNX model, print each query's ranked gallery and Rank-1/mAP/mINP by the Market-1501 protocol.");
+            "Embed a query and a gallery folder (or, with --crops, several folders as one all-vs-all set) with an ONNX model, print each query's ranked gallery and Rank-1/5/10, mAP, mINP by the Market-1501 protocol.");
         command.Options.Add(model);
         command.Options.Add(gallery);
         command.Options.Add(query);
+        command.Options.Add(crops);
+        command.Options.Add(json);
         command.Options.Add(top);
         command.Options.Add(images);
         command.SetAction(parseResult => CommandErrors.Run(() =>
@@ -41,10 +51,54 @@ internal static class RankCommand
                 throw new IOException($"--images '{imagesFolder}' is a file; give a folder for the ranked-list PNGs.");
             }
 
+            var cropFolders = parseResult.GetValue(crops) ?? [];
+            var queryFolder = parseResult.GetValue(query)?.FullName;
+            var galleryFolder = parseResult.GetValue(gallery)?.FullName;
+            bool allVsAll = cropFolders.Length > 0;
+            if (allVsAll ? queryFolder is not null || galleryFolder is not null : queryFolder is null || galleryFolder is null)
+            {
+                throw new UsageException("give --query and --gallery, or --crops (one or more folders ranked all against all), not both.");
+            }
+
+            var jsonPath = parseResult.GetValue(json)?.FullName;
+            if (jsonPath is not null)
+            {
+                OutputPaths.RequireFile(jsonPath, "--json");
+            }
+
             var modelPath = parseResult.GetValue(model)!.FullName;
             using var embedder = new OnnxEmbedder(modelPath);
-            var result = FolderRanking.Rank(embedder, parseResult.GetValue(query)!.FullName, parseResult.GetValue(gallery)!.FullName, k);
-            Print(result, modelPath, embedder.Metadata, Console.Out);
+            FolderRankingResult result;
+            var header = new List<KeyValuePair<string, JsonNode?>> { new("model", Path.GetFileName(modelPath)) };
+            string protocol;
+            if (allVsAll)
+            {
+                (result, var set) = FolderRanking.RankAllVsAll(embedder, cropFolders.Select(f => f.FullName), k);
+                protocol = AllVsAllEvaluation.Protocol;
+                header.Add(new("protocol", protocol));
+                header.Add(new("crops", new JsonArray(set.Folders.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray())));
+                header.Add(new("numCrops", set.Crops.Count));
+                header.Add(new("duplicatesDropped", set.DuplicatesDropped));
+                header.Add(new("distractors", set.Crops.Count(c => c.Pid == 0)));
+                header.Add(new("junk", set.Crops.Count(c => c.Pid == -1)));
+            }
+            else
+            {
+                result = FolderRanking.Rank(embedder, queryFolder!, galleryFolder!, k);
+                protocol = "Market-1501 query/gallery";
+                header.Add(new("protocol", protocol));
+                header.Add(new("query", queryFolder));
+                header.Add(new("gallery", galleryFolder));
+            }
+
+            header.Add(new("inputSize", $"{embedder.Height}x{embedder.Width}"));
+            Print(result, modelPath, embedder.Metadata, Console.Out, allVsAll ? "all-vs-all" : "Market-1501");
+            if (jsonPath is not null)
+            {
+                EvaluationReport.Write(jsonPath, EvaluationReport.Build(header, result.Evaluation, result.Query, result.Gallery));
+                Console.WriteLine($"results: {jsonPath}");
+            }
+
             if (imagesFolder is not null)
             {
                 var queryPaths = result.Query.Select(i => i.Path).ToList();
@@ -71,7 +125,7 @@ internal static class RankCommand
         return command;
     }
 
-    internal static void Print(FolderRankingResult result, string modelPath, IReadOnlyDictionary<string, string> metadata, TextWriter output)
+    internal static void Print(FolderRankingResult result, string modelPath, IReadOnlyDictionary<string, string> metadata, TextWriter output, string protocol = "Market-1501")
     {
         var inv = CultureInfo.InvariantCulture;
         metadata.TryGetValue("trained_for_reid", out var trained);
@@ -95,7 +149,7 @@ internal static class RankCommand
 
         var e = result.Evaluation;
         output.WriteLine();
-        output.WriteLine(string.Create(inv, $"Market-1501 protocol: {e.EvaluatedQueries} queries evaluated, {e.SkippedQueries} skipped (no true match)"));
+        output.WriteLine(string.Create(inv, $"{protocol} protocol: {e.EvaluatedQueries} queries evaluated, {e.SkippedQueries} skipped (no true match), {e.NumGallery} gallery crops"));
         if (e.EvaluatedQueries == 0)
         {
             output.WriteLine("Rank-1, mAP and mINP undefined (no query evaluated)");

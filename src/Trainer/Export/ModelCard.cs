@@ -9,9 +9,11 @@ namespace SanReid.Trainer.Export;
 /// </summary>
 /// <remarks>
 /// metadata_props keys: name, backbone, architecture, input_name, input_type, input_shape, input_size,
-/// input_layout, embedding_size, output_name, preprocessing, normalization, training_data, scores,
-/// trained_for_reid ("true"/"false"), weights_source, neck_init, notice, opset, created_by, created_at,
-/// parity_max_abs_diff.
+/// input_layout, embedding_size, output_name, preprocessing, normalization, training_data, training_identities,
+/// training_images, training_input_size, recipe, scores, evaluation, trained_for_reid ("true"/"false"),
+/// weights_source, neck_init, notice, opset, created_by, created_at, parity_max_abs_diff. training_identities,
+/// training_images, recipe and evaluation are present only when known; numbers are written in decimal and
+/// evaluation as its JSON object (<see cref="CardEvaluation"/>) in the metadata_props, where every value is a string.
 /// </remarks>
 public sealed record ModelCard
 {
@@ -30,11 +32,19 @@ public sealed record ModelCard
     /// <summary>Input element type ("uint8").</summary>
     public string InputType { get; init; } = "uint8";
 
-    /// <summary>Input shape with the dynamic batch ("[N,256,128,3]").</summary>
-    public string InputShape { get; init; } = $"[N,{EmbeddingContract.Height},{EmbeddingContract.Width},3]";
+    /// <summary>Input height H in pixels (the graph's input shape; 256 unless exported at another training size).</summary>
+    [JsonIgnore]
+    public int InputHeight { get; init; } = EmbeddingContract.Height;
 
-    /// <summary>Crop size, height x width in pixels ("256x128").</summary>
-    public string InputSize { get; init; } = $"{EmbeddingContract.Height}x{EmbeddingContract.Width}";
+    /// <summary>Input width W in pixels (128 unless exported at another training size).</summary>
+    [JsonIgnore]
+    public int InputWidth { get; init; } = EmbeddingContract.Width;
+
+    /// <summary>Input shape with the dynamic batch ("[N,256,128,3]"), from <see cref="InputHeight"/> and <see cref="InputWidth"/>.</summary>
+    public string InputShape => $"[N,{InputHeight},{InputWidth},3]";
+
+    /// <summary>Crop size, height x width in pixels ("256x128"): crops are resized to it before the graph.</summary>
+    public string InputSize => $"{InputHeight}x{InputWidth}";
 
     /// <summary>Pixel layout ("NHWC RGB").</summary>
     public string InputLayout { get; init; } = "NHWC RGB";
@@ -46,7 +56,7 @@ public sealed record ModelCard
     public string OutputName { get; init; } = EmbeddingContract.OutputName;
 
     /// <summary>What the graph does to the pixels before the network.</summary>
-    public string Preprocessing { get; init; } = EmbeddingContract.Preprocessing;
+    public string Preprocessing => EmbeddingContract.PreprocessingFor(InputHeight, InputWidth);
 
     /// <summary>Normalisation of the output ("L2": each row has unit norm; cosine = dot product).</summary>
     public string Normalization { get; init; } = "L2 (rows have unit norm; cosine similarity = dot product)";
@@ -54,8 +64,23 @@ public sealed record ModelCard
     /// <summary>Data the weights were trained on.</summary>
     public required string TrainingData { get; init; }
 
+    /// <summary>Identities in the training data (classifier width of the run), when known.</summary>
+    public int? TrainingIdentities { get; init; }
+
+    /// <summary>Images in the training data, when known.</summary>
+    public int? TrainingImages { get; init; }
+
+    /// <summary>Crop size the weights were trained at ("128x64"), from the run's config.json, or "unknown".</summary>
+    public string TrainingInputSize { get; init; } = "unknown";
+
+    /// <summary>How the weights were trained: config file and/or script (e.g. "configs/synth-r18.json via scripts/x.sh"), when known.</summary>
+    public string? Recipe { get; init; }
+
     /// <summary>Re-ID scores (for example "Market-1501 Rank-1 ..., mAP ...") or "none".</summary>
     public required string Scores { get; init; }
+
+    /// <summary>Structured scores on named data (from <c>eval --json</c> or <c>rank --json</c>), when given.</summary>
+    public CardEvaluation? Evaluation { get; init; }
 
     /// <summary>False while the encoder has never been trained for re-ID.</summary>
     public required bool TrainedForReid { get; init; }
@@ -98,6 +123,8 @@ public sealed record ModelCard
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
+        // Facts that are not known are left out rather than written as null.
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         // Cards are read by people: keep '>' and '+' literal.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
@@ -113,7 +140,7 @@ public sealed record ModelCard
                 JsonValueKind.String => p.Value.GetString()!,
                 JsonValueKind.True => "true",
                 JsonValueKind.False => "false",
-                _ => p.Value.GetRawText(),
+                _ => JsonSerializer.Serialize(p.Value), // numbers as written, objects as compact JSON
             });
     }
 

@@ -11,8 +11,8 @@ namespace SanReid.Trainer.Export;
 public sealed record ParityResult(int BatchSize, float MaxAbsDiff);
 
 /// <summary>
-/// Export of an SA-Enc to the model contract, followed by the parity check TorchSharp (eval) vs ONNX Runtime (CPU)
-/// on batches of 1, 2 and 7 crops, and the model card JSON next to the file.
+/// Export of an SA-Enc to the model contract at the card's input size, followed by the parity check TorchSharp (eval)
+/// vs ONNX Runtime (CPU) on batches of 1, 2 and 7 crops of that size, and the model card JSON next to the file.
 /// </summary>
 public static class ModelExport
 {
@@ -57,7 +57,7 @@ public static class ModelExport
         try
         {
             Save(model, temp);
-            var results = Check(encoder, temp, onnxPath, log);
+            var results = Check(encoder, temp, onnxPath, card.InputHeight, card.InputWidth, log);
             float worst = results.Select(r => r.MaxAbsDiff).Aggregate(Math.Max);
             var final = card with { ParityMaxAbsDiff = worst.ToString("E2", System.Globalization.CultureInfo.InvariantCulture) };
             model.MetadataProps.Clear();
@@ -82,7 +82,7 @@ public static class ModelExport
     }
 
     // Parity TorchSharp vs ONNX Runtime on the file at modelPath, and finite unit-length ONNX Runtime embeddings.
-    private static List<ParityResult> Check(SaEncoder encoder, string modelPath, string onnxPath, TextWriter log)
+    private static List<ParityResult> Check(SaEncoder encoder, string modelPath, string onnxPath, int height, int width, TextWriter log)
     {
         var results = new List<ParityResult>();
         var outputs = new List<(int Batch, float[] Embeddings)>();
@@ -90,9 +90,9 @@ public static class ModelExport
         using var embedder = new OnnxEmbedder(modelPath);
         foreach (int batch in ParityBatches)
         {
-            var crops = new byte[batch * EmbeddingContract.CropBytes];
+            var crops = new byte[batch * height * width * 3];
             random.NextBytes(crops);
-            var expected = TorchEmbedder.Embed(encoder, crops, batch);
+            var expected = TorchEmbedder.Embed(encoder, crops, batch, height, width);
             var actual = embedder.Embed(crops, batch);
             float diff = 0;
             for (int i = 0; i < expected.Length; i++)
@@ -102,7 +102,7 @@ public static class ModelExport
 
             results.Add(new ParityResult(batch, diff));
             outputs.Add((batch, actual));
-            log.WriteLine($"parity batch {batch}: max |TorchSharp - ONNX Runtime| = {diff:E2} (tolerance {ParityTolerance:E0})");
+            log.WriteLine($"parity batch {batch} ({height}x{width}): max |TorchSharp - ONNX Runtime| = {diff:E2} (tolerance {ParityTolerance:E0})");
         }
 
         // Not Enumerable.Max, which skips NaN; and !(x <= tol), because NaN > tol is false too.

@@ -19,8 +19,10 @@ public static class SaEncoderOnnxExporter
 
     /// <summary>Builds the ONNX model in memory.</summary>
     /// <param name="encoder">The encoder; must be in eval mode.</param>
-    /// <param name="card">Facts written as metadata_props.</param>
+    /// <param name="card">Facts written as metadata_props; its <see cref="ModelCard.InputHeight"/> x
+    /// <see cref="ModelCard.InputWidth"/> is the graph's input size.</param>
     /// <exception cref="InvalidOperationException">The encoder is in training mode (its BatchNorm would depend on the batch).</exception>
+    /// <exception cref="ArgumentException">The card's input size is not supported (<see cref="EmbeddingContract.SizeProblem"/>).</exception>
     public static ModelProto Build(SaEncoder encoder, ModelCard card)
     {
         if (encoder.training)
@@ -29,11 +31,16 @@ public static class SaEncoderOnnxExporter
                 "Refusing to export an SA-Enc in training mode: BatchNorm would use batch statistics. Call eval() first.");
         }
 
+        if (EmbeddingContract.SizeProblem(card.InputHeight, card.InputWidth) is { } problem)
+        {
+            throw new ArgumentException(problem + ".", nameof(card));
+        }
+
         var state = encoder.state_dict();
         var used = new HashSet<string>();
         var g = new OnnxGraphBuilder();
         g.Graph.Name = $"sanreid-saenc-{encoder.Backbone.Name()}";
-        g.Graph.Input.Add(TensorInfo(EmbeddingContract.InputName, TensorProto.Types.DataType.Uint8, "N", EmbeddingContract.Height, EmbeddingContract.Width, 3));
+        g.Graph.Input.Add(TensorInfo(EmbeddingContract.InputName, TensorProto.Types.DataType.Uint8, "N", card.InputHeight, card.InputWidth, 3));
         g.Graph.Output.Add(TensorInfo(EmbeddingContract.OutputName, TensorProto.Types.DataType.Float, "N", SaEncoder.EmbeddingSize));
 
         // Preprocessing inside the graph.

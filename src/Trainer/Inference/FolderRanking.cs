@@ -56,7 +56,7 @@ public static class FolderRanking
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var query = NonEmpty(MarketLayoutDataset.ListFolder(queryFolder), queryFolder);
         var gallery = NonEmpty(MarketLayoutDataset.ListFolder(galleryFolder), galleryFolder);
-        var reader = new CropReader(EmbeddingContract.Height, EmbeddingContract.Width);
+        var reader = new CropReader(embedder.Height, embedder.Width);
         var queryEmbeddings = Embed(embedder, reader, query, batchSize);
         var galleryEmbeddings = Embed(embedder, reader, gallery, batchSize);
 
@@ -71,20 +71,68 @@ public static class FolderRanking
         }
         catch (NoTrueMatchException e)
         {
-            evaluation = new ReidEvaluationResult
-            {
-                NumQueries = query.Count,
-                NumGallery = gallery.Count,
-                EvaluatedQueries = 0,
-                SkippedQueries = query.Count,
-                Cmc = Enumerable.Repeat(double.NaN, options.MaxRank).ToArray(),
-                MeanAveragePrecision = double.NaN,
-                MeanInverseNegativePenalty = double.NaN,
-                Queries = e.Queries,
-            };
+            evaluation = Undefined(query.Count, gallery.Count, options, e.Queries);
         }
+
         return new FolderRankingResult(query, gallery, evaluation, queryEmbeddings, galleryEmbeddings, embedder.Dimension);
     }
+
+    /// <summary>
+    /// Ranks the crops of <paramref name="folders"/> as one set by the all-vs-all protocol
+    /// (<see cref="AllVsAllEvaluation"/>): each crop whose pid appears in another camera queries all the others.
+    /// </summary>
+    /// <param name="embedder">The model.</param>
+    /// <param name="folders">Dataset roots (their query/ and bounding_box_test/) or flat folders of Market-named crops.</param>
+    /// <param name="top">Ranked entries kept per query.</param>
+    /// <param name="batchSize">Crops per ONNX Runtime call.</param>
+    /// <returns>The ranking (Query = the query crops, Gallery = all crops), the crop set, and the all-vs-all result.
+    /// When no identity appears in two cameras, EvaluatedQueries is 0 and the metrics are NaN.</returns>
+    /// <exception cref="ReidDatasetException">A folder is missing or holds no crops, or an image cannot be read (named).</exception>
+    /// <exception cref="ReidFileNameException">A file name does not parse.</exception>
+    public static (FolderRankingResult Ranking, CropSet Set) RankAllVsAll(OnnxEmbedder embedder, IEnumerable<string> folders, int top = 10, int batchSize = 32)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var set = CropPool.List(folders);
+        var reader = new CropReader(embedder.Height, embedder.Width);
+        var embeddings = Embed(embedder, reader, set.Crops, batchSize);
+        var options = new ReidEvaluationOptions { TopK = top, Metric = FeatureMetric.Cosine };
+        int d = embedder.Dimension;
+        int[] rows;
+        ReidEvaluationResult evaluation;
+        try
+        {
+            var result = AllVsAllEvaluation.Evaluate(set.Crops, embeddings, d, options);
+            rows = result.QueryRows;
+            evaluation = result.Evaluation;
+        }
+        catch (NoTrueMatchException e)
+        {
+            rows = Enumerable.Range(0, set.Crops.Count).Where(i => set.Crops[i].Pid > 0).ToArray();
+            evaluation = Undefined(rows.Length, set.Crops.Count, options, e.Queries);
+        }
+
+        var queryEmbeddings = new float[rows.Length * d];
+        for (int q = 0; q < rows.Length; q++)
+        {
+            Array.Copy(embeddings, rows[q] * d, queryEmbeddings, q * d, d);
+        }
+
+        var ranking = new FolderRankingResult(rows.Select(r => set.Crops[r]).ToArray(), set.Crops, evaluation, queryEmbeddings, embeddings, d);
+        return (ranking, set);
+    }
+
+    private static ReidEvaluationResult Undefined(int queries, int gallery, ReidEvaluationOptions options, IReadOnlyList<QueryRanking> rankings) => new()
+    {
+        NumQueries = queries,
+        NumGallery = gallery,
+        EvaluatedQueries = 0,
+        SkippedQueries = queries,
+        Cmc = Enumerable.Repeat(double.NaN, options.MaxRank).ToArray(),
+        MeanAveragePrecision = double.NaN,
+        MeanInverseNegativePenalty = double.NaN,
+        Queries = rankings,
+    };
 
     private static IReadOnlyList<ReidImage> NonEmpty(IReadOnlyList<ReidImage> images, string folder) =>
         images.Count > 0 ? images : throw new ReidDatasetException($"Folder '{folder}' holds no image crops.");
@@ -95,11 +143,11 @@ public static class FolderRanking
         for (int start = 0; start < images.Count; start += batchSize)
         {
             int count = Math.Min(batchSize, images.Count - start);
-            var crops = new byte[count * EmbeddingContract.CropBytes];
+            var crops = new byte[count * embedder.CropBytes];
             for (int i = 0; i < count; i++)
             {
                 var crop = reader.ReadImage(images[start + i].Path);
-                crop.Pixels.CopyTo(crops, i * EmbeddingContract.CropBytes);
+                crop.Pixels.CopyTo(crops, i * embedder.CropBytes);
             }
 
             embedder.Embed(crops, count).CopyTo(embeddings, start * embedder.Dimension);

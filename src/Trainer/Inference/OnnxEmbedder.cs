@@ -15,8 +15,8 @@ public sealed class OnnxEmbedder : IDisposable
     /// <summary>Loads <paramref name="modelPath"/> (an ONNX file following <see cref="EmbeddingContract"/>).</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">The file is not a loadable ONNX model, or its input or output does not
-    /// follow the contract (input <c>images</c> uint8 [N, 256, 128, 3], output <c>embeddings</c> float32 [N, D]);
-    /// the message names the file and the contract.</exception>
+    /// follow the contract (input <c>images</c> uint8 [N, H, W, 3] with fixed H and W, output <c>embeddings</c>
+    /// float32 [N, D]); the message names the file and the contract.</exception>
     public OnnxEmbedder(string modelPath)
     {
         if (!File.Exists(modelPath))
@@ -41,30 +41,42 @@ public sealed class OnnxEmbedder : IDisposable
         }
 
         Dimension = session.OutputMetadata[EmbeddingContract.OutputName].Dimensions[^1];
+        var inputDims = session.InputMetadata[EmbeddingContract.InputName].Dimensions;
+        Height = inputDims[1];
+        Width = inputDims[2];
         Metadata = session.ModelMetadata.CustomMetadataMap;
     }
 
     /// <summary>One line stating the input/output contract the model must follow.</summary>
     public static string Contract =>
-        $"input '{EmbeddingContract.InputName}' uint8 [N, {EmbeddingContract.Height}, {EmbeddingContract.Width}, 3] RGB, " +
+        $"input '{EmbeddingContract.InputName}' uint8 [N, H, W, 3] RGB (H x W fixed, {EmbeddingContract.Height} x {EmbeddingContract.Width} by default), " +
         $"output '{EmbeddingContract.OutputName}' float32 [N, D] L2-normalised";
 
     /// <summary>Embedding width D.</summary>
     public int Dimension { get; }
 
+    /// <summary>Input height H in pixels, from the graph's input shape.</summary>
+    public int Height { get; }
+
+    /// <summary>Input width W in pixels, from the graph's input shape.</summary>
+    public int Width { get; }
+
+    /// <summary>Bytes of one crop, H x W x 3.</summary>
+    public int CropBytes => Height * Width * 3;
+
     /// <summary>The model's metadata_props (the model card).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>count crops (count x 256 x 128 x 3 RGB bytes) -> count x D floats, rows L2-normalised by the graph.</summary>
+    /// <summary>count crops (count x H x W x 3 RGB bytes) -> count x D floats, rows L2-normalised by the graph.</summary>
     /// <exception cref="ArgumentException">Wrong buffer length.</exception>
     public float[] Embed(byte[] crops, int count)
     {
-        if (crops.Length != count * EmbeddingContract.CropBytes)
+        if (crops.Length != count * CropBytes)
         {
-            throw new ArgumentException($"Expected {count} crops of {EmbeddingContract.CropBytes} bytes, got {crops.Length} bytes.", nameof(crops));
+            throw new ArgumentException($"Expected {count} crops of {Height}x{Width}x3 = {CropBytes} bytes, got {crops.Length} bytes.", nameof(crops));
         }
 
-        using var input = OrtValue.CreateTensorValueFromMemory(crops, [count, EmbeddingContract.Height, EmbeddingContract.Width, 3L]);
+        using var input = OrtValue.CreateTensorValueFromMemory(crops, [count, Height, Width, 3L]);
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, [EmbeddingContract.InputName], [input], [EmbeddingContract.OutputName]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
@@ -83,9 +95,9 @@ public sealed class OnnxEmbedder : IDisposable
             return $"outputs are [{string.Join(", ", session.OutputMetadata.Keys)}], no '{EmbeddingContract.OutputName}'";
         }
 
-        int[] expected = [-1, EmbeddingContract.Height, EmbeddingContract.Width, 3];
+        // H and W must be fixed in the graph: crops are resized to them before the run.
         bool inputFits = input.IsTensor && input.ElementDataType == TensorElementType.UInt8 && input.Dimensions.Length == 4 &&
-                         input.Dimensions.Zip(expected).Skip(1).All(p => p.First == p.Second || p.First < 0);
+                         input.Dimensions[1] > 0 && input.Dimensions[2] > 0 && input.Dimensions[3] == 3;
         if (!inputFits)
         {
             return $"input '{EmbeddingContract.InputName}' is {Describe(input)}";

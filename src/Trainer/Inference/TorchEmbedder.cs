@@ -10,23 +10,37 @@ namespace SanReid.Trainer.Inference;
 public static class TorchEmbedder
 {
     /// <summary>
-    /// Embeds <paramref name="count"/> crops with <paramref name="encoder"/> exactly as the exported graph does.
+    /// Embeds <paramref name="count"/> crops of 256 x 128 with <paramref name="encoder"/> exactly as the exported graph does.
     /// </summary>
     /// <param name="encoder">An SA-Enc in eval mode.</param>
     /// <param name="crops">count x 256 x 128 x 3 bytes, RGB, row-major (NHWC).</param>
     /// <param name="count">Number of crops.</param>
     /// <returns>count x 512 floats, each row L2-normalised.</returns>
     /// <exception cref="ArgumentException">Wrong buffer length.</exception>
-    public static float[] Embed(SaEncoder encoder, byte[] crops, int count)
+    public static float[] Embed(SaEncoder encoder, byte[] crops, int count) =>
+        Embed(encoder, crops, count, EmbeddingContract.Height, EmbeddingContract.Width);
+
+    /// <summary>
+    /// Embeds <paramref name="count"/> crops of <paramref name="height"/> x <paramref name="width"/> with
+    /// <paramref name="encoder"/> exactly as the exported graph does.
+    /// </summary>
+    /// <param name="encoder">An SA-Enc in eval mode.</param>
+    /// <param name="crops">count x height x width x 3 bytes, RGB, row-major (NHWC).</param>
+    /// <param name="count">Number of crops.</param>
+    /// <param name="height">Crop height in pixels.</param>
+    /// <param name="width">Crop width in pixels.</param>
+    /// <returns>count x 512 floats, each row L2-normalised.</returns>
+    /// <exception cref="ArgumentException">Wrong buffer length.</exception>
+    public static float[] Embed(SaEncoder encoder, byte[] crops, int count, int height, int width)
     {
-        if (crops.Length != count * EmbeddingContract.CropBytes)
+        if (crops.Length != count * height * width * 3)
         {
-            throw new ArgumentException($"Expected {count} crops of {EmbeddingContract.CropBytes} bytes, got {crops.Length} bytes.", nameof(crops));
+            throw new ArgumentException($"Expected {count} crops of {height}x{width}x3 bytes, got {crops.Length} bytes.", nameof(crops));
         }
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var pixels = tensor(crops, [count, EmbeddingContract.Height, EmbeddingContract.Width, 3L], dtype: ScalarType.Byte);
+        var pixels = tensor(crops, [count, height, width, 3L], dtype: ScalarType.Byte);
         var images = Normalise(pixels);
         var embeddings = F.normalize(encoder.call(images), p: 2, dim: 1, eps: EmbeddingContract.NormEpsilon);
         return embeddings.data<float>().ToArray();

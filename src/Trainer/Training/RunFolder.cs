@@ -163,6 +163,7 @@ public sealed class RunFolder
 
     /// <summary>Loads an SA-Dec state_dict with strict key and shape checks.</summary>
     /// <exception cref="InvalidDataException">Missing file, or keys/shapes that do not fit (named).</exception>
+    /// <exception cref="WeightsFormatException">The file is not a readable state_dict (named).</exception>
     public static void LoadDecoder(SaDecoder decoder, string path)
     {
         if (!File.Exists(path))
@@ -170,7 +171,7 @@ public sealed class RunFolder
             throw new InvalidDataException($"Decoder weights '{path}' do not exist.");
         }
 
-        var state = Safetensors.LoadStateDict(path);
+        var state = StateDictFiles.Read(path);
         try
         {
             var targets = decoder.state_dict();

@@ -13,7 +13,9 @@ public static class StateDictFiles
 {
     /// <summary>
     /// Reads a state_dict. A checkpoint that wraps it as <c>{"state_dict": ...}</c> or <c>{"model": ...}</c> is unwrapped,
-    /// and a DataParallel <c>module.</c> prefix is removed. Tensors are CPU tensors owned by the caller.
+    /// and a DataParallel <c>module.</c> prefix is removed. float16 and bfloat16 tensors (e.g. <c>compact</c>'s
+    /// shipped weights) are converted to float32, so every reader gets the dtype the modules hold. Tensors are CPU
+    /// tensors owned by the caller.
     /// </summary>
     /// <exception cref="WeightsFormatException">Unknown extension, unreadable file (a safetensors header with invalid
     /// dtypes, shapes or offsets is refused before libtorch reads it), or non-tensor values.</exception>
@@ -44,6 +46,16 @@ public static class StateDictFiles
         if (state.Count > 0 && state.Keys.All(k => k.StartsWith("module.", StringComparison.Ordinal)))
         {
             state = state.ToDictionary(p => p.Key["module.".Length..], p => p.Value);
+        }
+
+        foreach (var key in state.Keys.ToList())
+        {
+            var value = state[key];
+            if (value.dtype is ScalarType.Float16 or ScalarType.BFloat16)
+            {
+                state[key] = value.to_type(ScalarType.Float32);
+                value.Dispose();
+            }
         }
 
         return state;

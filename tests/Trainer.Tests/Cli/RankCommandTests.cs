@@ -120,8 +120,51 @@ public sealed class RankCommandTests(ExportedModelFixture model) : IClassFixture
         var line = TrainerProcess.AssertOneErrorLine(stderr);
         Assert.Contains(wrong, line);
         Assert.Contains("input 'images' is float [N, 512]", line);
-        Assert.Contains("uint8 [N, 256, 128, 3]", line);
+        Assert.Contains("uint8 [N, H, W, 3]", line);
         Assert.Throws<InvalidDataException>(() => new OnnxEmbedder(wrong));
+    }
+
+    [Fact]
+    public void RankCropsAllVsAllWritesCountsMetricsAndThePerQueryTable()
+    {
+        var market = Path.Combine(folder, "market");
+        var query = Directory.CreateDirectory(Path.Combine(market, "query")).FullName;
+        var test = Directory.CreateDirectory(Path.Combine(market, "bounding_box_test")).FullName;
+        var flat = Directory.CreateDirectory(Path.Combine(folder, "examples")).FullName;
+        Crop(query, "0001_c1s1_000100_00.png", 200, 30, 30);
+        Crop(test, "0001_c2s1_000200_00.png", 190, 40, 30);     // pid 1 in camera 2: pid 1's crops are queries
+        Crop(test, "0000_c4s1_000500_00.png", 30, 30, 200);     // distractor: never a query
+        Crop(test, "-1_c3s1_000400_00.png", 200, 30, 30);       // junk: never a query, never ranked
+        Crop(flat, "0001_c1s1_000100_00.png", 200, 30, 30);     // the same file name again: dropped
+        Crop(flat, "0002_c1s1_000600_00.png", 30, 200, 30);     // pid 2 in one camera only: skipped
+        var json = Path.Combine(folder, "all.json");
+
+        var (code, stdout, stderr) = TrainerProcess.Run("rank", "--model", model.OnnxPath, "--crops", market, "--crops", flat, "--json", json);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("all-vs-all protocol: 2 queries evaluated, 1 skipped (no true match), 5 gallery crops", stdout);
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        var r = report.RootElement;
+        Assert.Equal((5, 1, 1, 1), (r.GetProperty("numCrops").GetInt32(), r.GetProperty("duplicatesDropped").GetInt32(),
+            r.GetProperty("distractors").GetInt32(), r.GetProperty("junk").GetInt32()));
+        Assert.Equal((3, 2, 1, 5), (r.GetProperty("numQueries").GetInt32(), r.GetProperty("evaluatedQueries").GetInt32(),
+            r.GetProperty("skippedQueries").GetInt32(), r.GetProperty("numGallery").GetInt32()));
+        var rows = r.GetProperty("perQuery").EnumerateArray().ToArray();
+        Assert.Equal(["0001_c1s1_000100_00.png", "0001_c2s1_000200_00.png", "0002_c1s1_000600_00.png"], rows.Select(q => q.GetProperty("query").GetString()));
+        // Each pid-1 crop ranks 3 others (itself and the junk crop removed; pid 2 and the distractor are negatives).
+        Assert.All(rows.Take(2), q => Assert.Equal(3, q.GetProperty("numRanked").GetInt32()));
+        Assert.All(rows.Take(2), q => Assert.InRange(q.GetProperty("firstMatchRank").GetInt32(), 1, 3));
+        Assert.True(rows[2].GetProperty("skipped").GetBoolean());
+        Assert.InRange(r.GetProperty("mAP").GetDouble(), 1.0 / 3, 1);
+    }
+
+    [Fact]
+    public void RankWithCropsAndAQueryFolderIsAUsageError()
+    {
+        var (code, _, stderr) = TrainerProcess.Run("rank", "--model", model.OnnxPath, "--crops", folder, "--query", folder);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--crops", TrainerProcess.AssertOneErrorLine(stderr));
     }
 
     [Fact]
