@@ -63,7 +63,7 @@ internal static class TrainCommand
             }
 
             var device = DeviceOption.Parse(parse.GetValue(common.Device)!);
-            Console.WriteLine($"train --mode {parse.GetValue(mode)}: {dataset.Train.Count} images of {dataset.NumTrainIds} identities, {config.Backbone} {config.Height}x{config.Width}, P{config.P} x K{config.K}, {config.Epochs} epochs on {device.type}");
+            Console.WriteLine($"train --mode {parse.GetValue(mode)}: {dataset.Train.Count} images of {dataset.NumTrainIds} identities, {config.Backbone} {config.Height}x{config.Width}, P{config.P} x K{config.K}, {config.Epochs} epochs ({config.WarmupEpochs} of them warm-up) on {device.type}");
             using var trainer = new ReidTrainer(config, trainMode, dataset, lookup, folder, device, parse.GetValue(init)?.FullName, resuming);
             if (resuming)
             {

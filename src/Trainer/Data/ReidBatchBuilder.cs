@@ -6,7 +6,7 @@ namespace SanReid.Trainer.Data;
 /// <summary>
 /// One training batch as tensors. The caller owns and disposes them (<see cref="Dispose"/> disposes all).
 /// </summary>
-/// <param name="Images">[B, 3, H, W] float32, ImageNet-normalised, augmented (<see cref="ReidTransforms.Train"/>).</param>
+/// <param name="Images">[B, 3, H, W] float32, ImageNet-normalised, augmented (<see cref="ReidTransforms.Train(Func{int, int, RgbCrop}, int, int, Random, ReidTransformOptions?)"/>).</param>
 /// <param name="Labels">[B] int64 training labels (0..N-1), or all -1 for paired SAN-PG data.</param>
 /// <param name="Textures">[B, 3, T, T] float32 in [-1, 1] (never flipped), or null when no texture was asked for.</param>
 public sealed record TrainingBatch(Tensor Images, Tensor Labels, Tensor? Textures) : IDisposable
@@ -90,31 +90,41 @@ public sealed class ReidBatchBuilder(CropReader reader, ReidTransformOptions? au
         }
 
         var seeds = imagePaths.Select(_ => random.Next()).ToArray();
-        var crops = Decode(imagePaths, reader.ReadImage);
-        var images = crops.Select((c, i) => ReidTransforms.Train(c, new Random(seeds[i]), options)).ToArray();
+        var (h, w) = (reader.ImageHeight, reader.ImageWidth);
+        var images = new float[imagePaths.Length][];
+        // Each item decodes inside its transform: Random2DTranslation decides from the item's generator whether the
+        // file is decoded at the input size or at 1.125 times it, as the public code resizes the original image.
+        ParallelFor(imagePaths.Length, i =>
+            images[i] = ReidTransforms.Train((height, width) => reader.ReadImage(imagePaths[i], height, width), h, w, new Random(seeds[i]), options));
         var textureTensor = texturePaths is null ? null : BuildTextures(texturePaths, device);
 
-        return new TrainingBatch(Stack(images, crops, device), ToDevice(tensor(labels, ScalarType.Int64), device), textureTensor);
+        return new TrainingBatch(Stack(images, h, w, device), ToDevice(tensor(labels, ScalarType.Int64), device), textureTensor);
     }
 
     private RgbCrop[] Decode(IReadOnlyList<string> paths, Func<string, RgbCrop> read)
     {
         var crops = new RgbCrop[paths.Count];
+        ParallelFor(paths.Count, i => crops[i] = read(paths[i]));
+        return crops;
+    }
+
+    /// <summary>Parallel.For over the decoding threads that rethrows the body's first exception (a named file error) itself.</summary>
+    private void ParallelFor(int count, Action<int> body)
+    {
         try
         {
-            Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i => crops[i] = read(paths[i]));
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, body);
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
-
-        return crops;
     }
 
-    private static Tensor Stack(float[][] chw, RgbCrop[] crops, Device? device)
+    private static Tensor Stack(float[][] chw, RgbCrop[] crops, Device? device) => Stack(chw, crops[0].Height, crops[0].Width, device);
+
+    private static Tensor Stack(float[][] chw, int h, int w, Device? device)
     {
-        var (h, w) = (crops[0].Height, crops[0].Width);
         var data = new float[chw.Length * chw[0].Length];
         for (var i = 0; i < chw.Length; i++)
         {

@@ -40,6 +40,13 @@ public sealed record ReidEvaluationOptions
 
     /// <summary>Threads used; -1 lets the runtime choose. Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>
+    /// k-reciprocal re-ranking (Zhong et al., CVPR 2017) of the feature scores before evaluation; null = none. Used by
+    /// <see cref="ReidEvaluator.Evaluate"/> only (scores from features); its distances are squared Euclidean on the
+    /// features as scored (unit-length under <see cref="FeatureMetric.Cosine"/>).
+    /// </summary>
+    public KReciprocalOptions? Rerank { get; init; }
 }
 
 /// <summary>The ranking of the gallery for one query, after junk removal.</summary>
@@ -104,4 +111,7 @@ public sealed record ReidEvaluationResult
 
     /// <summary>Per-query rankings, one per query in input order (skipped queries included, flagged).</summary>
     public required IReadOnlyList<QueryRanking> Queries { get; init; }
+
+    /// <summary>With k-reciprocal re-ranking: non-zeros of its sparse encodings over query and gallery (16 bytes each); null without.</summary>
+    public long? RerankNonZeros { get; init; }
 }

@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-
 namespace SanReid.Trainer.Evaluation;
 
 /// <summary>
@@ -23,12 +20,11 @@ namespace SanReid.Trainer.Evaluation;
 /// <para>Ties: items with equal scores are ranked by ascending gallery index (a stable sort by gallery index), so
 /// results are deterministic and independent of thread count.</para>
 /// <para>Scores from features are computed QueryChunkSize queries at a time, so memory stays bounded
-/// (11,659 x 82,161 for MSMT17 never exists as a whole matrix).</para>
+/// (11,659 x 82,161 for MSMT17 never exists as a whole matrix). With <see cref="ReidEvaluationOptions.Rerank"/> the
+/// scores are k-reciprocal re-ranked distances (<see cref="KReciprocalReranking"/>), also produced chunk by chunk.</para>
 /// </remarks>
 public static class ReidEvaluator
 {
-    private const int GalleryBlock = 128;
-
     /// <summary>Scores queries against the gallery from features and evaluates the ranking.</summary>
     /// <param name="queryFeatures">Query features, row-major [numQuery, dimension].</param>
     /// <param name="queryPids">Query person ids, length numQuery.</param>
@@ -72,53 +68,36 @@ public static class ReidEvaluator
         CheckFinite(galleryFeatures, dimension, "gallery");
 
         var cosine = options.Metric == FeatureMetric.Cosine;
-        var q = cosine ? L2Normalised(queryFeatures, dimension) : queryFeatures;
-        var g = cosine ? L2Normalised(galleryFeatures, dimension) : galleryFeatures;
-        var gallerySquaredNorms = cosine ? null : SquaredNorms(g, dimension);
-        var querySquaredNorms = cosine ? null : SquaredNorms(q, dimension);
-        var kind = cosine ? ScoreKind.Similarity : ScoreKind.Distance;
-
+        var q = cosine ? FeatureMath.L2Normalised(queryFeatures, dimension) : queryFeatures;
+        var g = cosine ? FeatureMath.L2Normalised(galleryFeatures, dimension) : galleryFeatures;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
         var chunk = Math.Min(options.QueryChunkSize, numQuery);
         var buffer = new float[(long)chunk * numGallery];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
         var evaluation = new Accumulator(numQuery, numGallery, options);
+        if (options.Rerank is { } rerank)
+        {
+            // k-reciprocal distances on the same features (unit-length for cosine: squared Euclidean = 2 - 2 cos).
+            var reranking = KReciprocalReranking.Build(q, g, dimension, rerank with { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism });
+            for (var start = 0; start < numQuery; start += chunk)
+            {
+                var count = Math.Min(chunk, numQuery - start);
+                var chunkStart = start;
+                reranking.QueryDistances(start, count, buffer);
+                ParallelFor(count, parallel, i =>
+                    evaluation.EvaluateQuery(chunkStart + i, buffer.AsSpan(i * numGallery, numGallery), ScoreKind.Distance, queryPids, queryCamIds, galleryPids, galleryCamIds));
+            }
+
+            return evaluation.Result() with { RerankNonZeros = reranking.NonZeros };
+        }
+
+        var gallerySquaredNorms = cosine ? null : FeatureMath.SquaredNorms(g, dimension);
+        var querySquaredNorms = cosine ? null : FeatureMath.SquaredNorms(q, dimension);
+        var kind = cosine ? ScoreKind.Similarity : ScoreKind.Distance;
         for (var start = 0; start < numQuery; start += chunk)
         {
             var count = Math.Min(chunk, numQuery - start);
-            var blocks = (numGallery + GalleryBlock - 1) / GalleryBlock;
             var chunkStart = start;
-            Parallel.For(0, blocks, parallel, block =>
-            {
-                var g0 = block * GalleryBlock;
-                var g1 = Math.Min(numGallery, g0 + GalleryBlock);
-                // Four queries per pass over a gallery row: each gallery vector load feeds four multiply-adds.
-                Span<float> dots = stackalloc float[4];
-                for (var i = 0; i < count; i += 4)
-                {
-                    var rows = Math.Min(4, count - i);
-                    for (var j = g0; j < g1; j++)
-                    {
-                        var gRow = g.AsSpan(j * dimension, dimension);
-                        if (rows == 4)
-                        {
-                            Dot4(q.AsSpan((chunkStart + i) * dimension, 4 * dimension), gRow, dots);
-                        }
-                        else
-                        {
-                            for (var r = 0; r < rows; r++)
-                            {
-                                dots[r] = Dot(q.AsSpan((chunkStart + i + r) * dimension, dimension), gRow);
-                            }
-                        }
-
-                        for (var r = 0; r < rows; r++)
-                        {
-                            var qi = chunkStart + i + r;
-                            buffer[((i + r) * numGallery) + j] = cosine ? dots[r] : querySquaredNorms![qi] + gallerySquaredNorms![j] - 2f * dots[r];
-                        }
-                    }
-                }
-            });
+            FeatureMath.Block(q, start, count, querySquaredNorms, g, numGallery, gallerySquaredNorms, dimension, buffer, 0, numGallery, parallel);
             ParallelFor(count, parallel, i =>
                 evaluation.EvaluateQuery(chunkStart + i, buffer.AsSpan(i * numGallery, numGallery), kind, queryPids, queryCamIds, galleryPids, galleryCamIds));
         }
@@ -220,91 +199,6 @@ public static class ReidEvaluator
                 throw new ArgumentException($"The {split} feature of row {i / dimension} holds a non-finite value ({features[i]}) at column {i % dimension}.");
             }
         }
-    }
-
-    private static float[] L2Normalised(float[] features, int dimension)
-    {
-        var result = new float[features.Length];
-        for (var row = 0; row < features.Length / dimension; row++)
-        {
-            var src = features.AsSpan(row * dimension, dimension);
-            var norm = MathF.Sqrt(Dot(src, src));
-            var dst = result.AsSpan(row * dimension, dimension);
-            if (norm > 0f)
-            {
-                for (var k = 0; k < dimension; k++)
-                {
-                    dst[k] = src[k] / norm;
-                }
-            }
-        }
-
-        return result;
-    }
-
-    private static float[] SquaredNorms(float[] features, int dimension)
-    {
-        var norms = new float[features.Length / dimension];
-        for (var row = 0; row < norms.Length; row++)
-        {
-            var v = features.AsSpan(row * dimension, dimension);
-            norms[row] = Dot(v, v);
-        }
-
-        return norms;
-    }
-
-    /// <summary>Dot products of four consecutive rows of <paramref name="fourRows"/> (4 x D) with <paramref name="b"/> (D); same summation order as <see cref="Dot"/>.</summary>
-    private static void Dot4(ReadOnlySpan<float> fourRows, ReadOnlySpan<float> b, Span<float> result)
-    {
-        var d = b.Length;
-        var v0 = MemoryMarshal.Cast<float, Vector<float>>(fourRows[..d]);
-        var v1 = MemoryMarshal.Cast<float, Vector<float>>(fourRows.Slice(d, d));
-        var v2 = MemoryMarshal.Cast<float, Vector<float>>(fourRows.Slice(2 * d, d));
-        var v3 = MemoryMarshal.Cast<float, Vector<float>>(fourRows.Slice(3 * d, d));
-        var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
-        Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero, a2 = Vector<float>.Zero, a3 = Vector<float>.Zero;
-        for (var k = 0; k < vb.Length; k++)
-        {
-            var x = vb[k];
-            a0 += v0[k] * x;
-            a1 += v1[k] * x;
-            a2 += v2[k] * x;
-            a3 += v3[k] * x;
-        }
-
-        float s0 = Vector.Sum(a0), s1 = Vector.Sum(a1), s2 = Vector.Sum(a2), s3 = Vector.Sum(a3);
-        for (var k = vb.Length * Vector<float>.Count; k < d; k++)
-        {
-            s0 += fourRows[k] * b[k];
-            s1 += fourRows[d + k] * b[k];
-            s2 += fourRows[(2 * d) + k] * b[k];
-            s3 += fourRows[(3 * d) + k] * b[k];
-        }
-
-        result[0] = s0;
-        result[1] = s1;
-        result[2] = s2;
-        result[3] = s3;
-    }
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        var va = MemoryMarshal.Cast<float, Vector<float>>(a);
-        var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
-        var acc = Vector<float>.Zero;
-        for (var k = 0; k < va.Length; k++)
-        {
-            acc += va[k] * vb[k];
-        }
-
-        var sum = Vector.Sum(acc);
-        for (var k = va.Length * Vector<float>.Count; k < a.Length; k++)
-        {
-            sum += a[k] * b[k];
-        }
-
-        return sum;
     }
 
     /// <summary>Per-query evaluation and the running totals; EvaluateQuery is safe to call from several threads for distinct queries.</summary>

@@ -17,14 +17,16 @@ public enum TripletMining
 /// Triplet ReID constraints on the SA-Dec feature maps (DESIGN.md "Losses", weight 1): for each decoder map F (the four
 /// up-block outputs) and each anchor a of the batch, with a same-identity sample p(a) != a and an other-identity sample
 /// n(a),
-/// <c>L = sum_maps (1/N) sum_a max(0, d(F_a, F_p(a)) - d(F_a, F_n(a)) + m)</c>, <c>d(x, y) = mean((x - y)^2)</c> over
-/// C x H x W (the MSE of the public code), margin m = 0.3.
+/// <c>L = sum_maps ((P - 1) / N) sum_a max(0, d(F_a, F_p(a)) - d(F_a, F_n(a)) + m)</c>, <c>d(x, y) = mean((x - y)^2)</c>
+/// over C x H x W (the MSE of the public code), margin m = 0.3, N the batch size, P the identities in the batch.
 /// </summary>
 /// <remarks>
 /// <para>Source: SAN paper (Jin et al., AAAI 2020), section 3.2 "Triplet ReID constraints"; public code main.py. The
-/// public code hard-codes batch offsets (i+1, i+4, ...) that assume K = 4 images per identity and sums one triplet per
-/// identity group; this class works for any P x K batch with K &gt;= 2, uses every sample as an anchor and averages over
-/// anchors, so its scale does not grow with the batch size.</para>
+/// public code hard-codes batch offsets (i+1, i+4, ...) that assume K = 4 images per identity and, per map, <b>sums</b>
+/// P - 1 hinge terms (one anchor in each identity group but the last), then adds that sum 1:1 to the texture L1 loss.
+/// This class works for any P x K batch with K &gt;= 2 and uses every sample as an anchor; to keep the public code's
+/// scale next to L1 it multiplies the per-anchor mean by P - 1, so each map contributes what P - 1 summed hinge terms
+/// contribute on average (15 at P 16: 15 times the per-anchor mean).</para>
 /// <para>Every identity in the batch needs at least two images and the batch at least two identities, otherwise an
 /// anchor has no triplet and <see cref="ArgumentException"/> is thrown (a P x K sampler with K &gt;= 2 guarantees both).</para>
 /// </remarks>
@@ -53,7 +55,7 @@ public sealed class TripletReidConstraints : nn.Module<IReadOnlyList<Tensor>, Te
         RegisterComponents();
     }
 
-    /// <summary>The loss, a scalar: the per-map hinge means summed over maps.</summary>
+    /// <summary>The loss, a scalar: per map, P - 1 times the mean hinge over anchors; summed over maps.</summary>
     /// <param name="maps">Decoder maps, each [N, C, H, W] (any shape with N first); normally the four SA-Dec up-block outputs.</param>
     /// <param name="labels">Identity labels [N], integer.</param>
     /// <exception cref="ArgumentException">No maps, a map whose batch size differs from the labels, an identity with one image, or a single identity.</exception>
@@ -73,6 +75,7 @@ public sealed class TripletReidConstraints : nn.Module<IReadOnlyList<Tensor>, Te
 
         var ids = labels.cpu().to(ScalarType.Int64).data<long>().ToArray();
         CheckBatch(ids);
+        var scale = ids.Distinct().Count() - 1; // P - 1: the public code's number of summed hinge terms per map
         using var scope = NewDisposeScope();
         Tensor? total = null;
         foreach (var map in maps)
@@ -83,7 +86,7 @@ public sealed class TripletReidConstraints : nn.Module<IReadOnlyList<Tensor>, Te
             total = total is null ? term : total + term;
         }
 
-        return total!.MoveToOuterDisposeScope();
+        return (total! * scale).MoveToOuterDisposeScope();
     }
 
     /// <summary>

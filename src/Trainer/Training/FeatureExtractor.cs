@@ -46,9 +46,9 @@ public static class FeatureExtractor
         return result;
     }
 
-    /// <summary>Extracts query and gallery features and evaluates them by the Market-1501 protocol (cosine).</summary>
+    /// <summary>Extracts query and gallery features and evaluates them by the Market-1501 protocol (cosine; k-reciprocal re-ranked when <paramref name="options"/> asks).</summary>
     /// <exception cref="InvalidOperationException">No query has a true match.</exception>
-    public static ReidEvaluationResult Evaluate(SaEncoder encoder, IReadOnlyList<ReidImage> query, IReadOnlyList<ReidImage> gallery, CropReader reader, bool flip, Device device, int batchSize = 64)
+    public static ReidEvaluationResult Evaluate(SaEncoder encoder, IReadOnlyList<ReidImage> query, IReadOnlyList<ReidImage> gallery, CropReader reader, bool flip, Device device, int batchSize = 64, ReidEvaluationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(gallery);
@@ -57,7 +57,8 @@ public static class FeatureExtractor
         return ReidEvaluator.Evaluate(
             q, query.Select(i => i.Pid).ToArray(), query.Select(i => i.CamId).ToArray(),
             g, gallery.Select(i => i.Pid).ToArray(), gallery.Select(i => i.CamId).ToArray(),
-            SaEncoder.EmbeddingSize);
+            SaEncoder.EmbeddingSize,
+            options);
     }
 
     /// <summary>The headline numbers of an evaluation: rank1, rank5, rank10, mAP, mINP (fractions in [0, 1]) and skipped (queries).</summary>

@@ -24,16 +24,22 @@ public enum TrainMode
 /// Trains SA-Enc on a re-ID dataset (DESIGN.md "Losses", "Training recipe").
 /// </summary>
 /// <remarks>
-/// <para>Per batch (P x K from <see cref="RandomIdentitySampler"/>):</para>
+/// <para>Per batch (P x K from <see cref="RandomIdentitySampler"/>), one forward pass through SA-Enc (and SA-Dec in san
+/// mode), as in the public code, which reuses the encoder's outputs for the texture step; BatchNorm running statistics
+/// therefore update once per batch. Two updates follow:</para>
 /// <list type="number">
 /// <item>Encoder step: <c>idWeight * CE_ls(classifier(f), y) + tripletWeight * triplet(f, y)</c> on the 512-d feature f;
-/// the encoder's AMSGrad (lr from <see cref="LearningRateSchedule"/>, weight decay) updates SA-Enc and classifier.</item>
-/// <item>Texture step (san mode): a second forward pass through SA-Enc and SA-Dec,
-/// <c>textureWeight * L1(T_pred, T_pseudo) + tripletReidWeight * TripletReID(up1..up4, y)</c>; the texture-step Adam
-/// (decoderLr 1e-5, betas 0.5 / 0.999) updates SA-Dec and SA-Enc's backbone (conv1..layer4), the parts the
-/// gradient reaches. We read DESIGN.md's "their own Adam" as one Adam of the texture step, separate from the encoder's
-/// AMSGrad, so AMSGrad's moments see only the ID + triplet gradient.</item>
+/// during the <c>warmupEpochs</c> a plain Adam (lr from <see cref="LearningRateSchedule"/>), afterwards a fresh AMSGrad
+/// (weight decay 5e-4) updates SA-Enc and classifier.</item>
+/// <item>Texture step (san mode): <c>textureWeight * L1(T_pred, T_pseudo) + tripletReidWeight * TripletReID(up1..up4, y)</c>
+/// from SA-Dec over the same pass's stage maps; the texture-step Adam (decoderLr 1e-5, betas 0.5 / 0.999) updates SA-Dec
+/// and SA-Enc's backbone (conv1..layer4), the parts the gradient reaches. The public code's two Adams of the texture
+/// step (encoder and decoder, same settings) equal this one Adam, since Adam's update is per parameter.</item>
 /// </list>
+/// <para>Both gradients are taken at the weights of the forward pass; the encoder update is applied first, then the
+/// texture update. (The public code backpropagates the texture loss through the retained graph after the encoder's
+/// step; PyTorch before 1.5 allowed that, mixing pre- and post-step weights; the gradient at the forward's weights is
+/// the well-defined reading, and current PyTorch refuses the other.)</para>
 /// <para>Determinism: model initialisation draws from torch's generator seeded with the config seed; batches, augmentation
 /// and Triplet ReID draws depend only on (seed, epoch, step); so <see cref="Fit"/> after a resume repeats what an
 /// uninterrupted run would have done (up to libtorch's own CPU determinism).</para>
@@ -48,8 +54,10 @@ public sealed class ReidTrainer : IDisposable
     private readonly Device device;
     private readonly SaEncoder encoder;
     private readonly SaDecoder? decoder;
+    private readonly Adam? warmupOptimizer;
     private readonly Adam encoderOptimizer;
     private readonly Adam? textureOptimizer;
+    private readonly Parameter[] backboneParameters;
     private readonly CrossEntropyLabelSmooth idLoss;
     private readonly BatchHardTripletLoss tripletLoss;
     private readonly TextureL1Loss textureLoss = new();
@@ -110,12 +118,18 @@ public sealed class ReidTrainer : IDisposable
         decoder = mode == TrainMode.San ? SaDecoder.For(backbone) : null;
         encoder.to(device);
         decoder?.to(device);
+        // Public code: optimizer_warmup = Adam(lr 8e-6, weight decay, betas 0.9 / 0.999), not AMSGrad; the main optimiser
+        // is built at the start and first stepped after warm-up, so it starts fresh.
+        warmupOptimizer = config.WarmupEpochs > 0
+            ? optim.Adam(encoder.parameters(), config.WarmupStartLr, config.Beta1, config.Beta2, weight_decay: config.WeightDecay, amsgrad: false)
+            : null;
         encoderOptimizer = optim.Adam(encoder.parameters(), config.Lr, config.Beta1, config.Beta2, weight_decay: config.WeightDecay, amsgrad: config.Amsgrad);
+        backboneParameters = encoder.named_parameters()
+            .Where(p => !p.name.StartsWith("fc.", StringComparison.Ordinal) && !p.name.StartsWith("classifier.", StringComparison.Ordinal))
+            .Select(p => p.parameter)
+            .ToArray();
         if (decoder is not null)
         {
-            var backboneParameters = encoder.named_parameters()
-                .Where(p => !p.name.StartsWith("fc.", StringComparison.Ordinal) && !p.name.StartsWith("classifier.", StringComparison.Ordinal))
-                .Select(p => p.parameter);
             textureOptimizer = optim.Adam(decoder.parameters().Concat(backboneParameters), config.DecoderLr, config.DecoderBeta1, config.DecoderBeta2);
         }
 
@@ -134,7 +148,7 @@ public sealed class ReidTrainer : IDisposable
                 throw new InvalidDataException($"Checkpoint {stateFile} is a {saved.Mode} {saved.Config.Backbone} run over {saved.NumClasses} identities; cannot resume it as {ModeName} {config.Backbone} over {dataset.NumTrainIds}.");
             }
 
-            folder.LoadCheckpoint(encoder, decoder, Optimizers());
+            folder.LoadCheckpoint(encoder, decoder, Optimizers(saved.EpochsDone));
             StartEpoch = saved.EpochsDone;
             globalStep = saved.GlobalStep;
         }
@@ -181,7 +195,7 @@ public sealed class ReidTrainer : IDisposable
             }
 
             log.Add(record);
-            folder.SaveCheckpoint(encoder, decoder, Optimizers(), new CheckpointState
+            folder.SaveCheckpoint(encoder, decoder, Optimizers(number), new CheckpointState
             {
                 Mode = ModeName,
                 EpochsDone = number,
@@ -206,7 +220,8 @@ public sealed class ReidTrainer : IDisposable
     public EpochRecord RunEpoch(int epoch, Action<StepReport>? onStep = null)
     {
         var lr = schedule.At(epoch);
-        foreach (var group in encoderOptimizer.ParamGroups)
+        var encoderStep = EncoderOptimizer(epoch);
+        foreach (var group in encoderStep.ParamGroups)
         {
             group.LearningRate = lr;
         }
@@ -226,7 +241,7 @@ public sealed class ReidTrainer : IDisposable
         decoder?.train();
         for (var step = 0; step < steps; step++)
         {
-            var losses = Step(epoch, step, batches[step]);
+            var losses = Step(epoch, step, batches[step], encoderStep);
             images += batches[step].Length;
             if (step == 0)
             {
@@ -258,55 +273,55 @@ public sealed class ReidTrainer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        warmupOptimizer?.Dispose();
         encoderOptimizer.Dispose();
         textureOptimizer?.Dispose();
         encoder.Dispose();
         decoder?.Dispose();
     }
 
-    private Dictionary<string, double> Step(int epoch, int step, int[] indices)
+    private Dictionary<string, double> Step(int epoch, int step, int[] indices, Adam encoderStep)
     {
         using var scope = NewDisposeScope();
         var useTextures = decoder is not null && textures is not null && (config.TextureWeight > 0 || config.TripletReidWeight > 0);
+        var useEncoder = config.IdWeight > 0 || config.TripletWeight > 0;
         using var batch = builder.Build(dataset.Train, indices, new Random(StepSeeds.For(config.Seed, StepSeeds.Augment, epoch, step)), useTextures ? textures : null, device);
         var losses = new Dictionary<string, double>();
-        var total = 0.0;
-        if (config.IdWeight > 0 || config.TripletWeight > 0)
+        encoder.zero_grad();
+        decoder?.zero_grad();
+
+        // The one forward pass of the batch (see remarks): the texture step decodes this pass's stage maps.
+        using var features = useTextures ? encoder.Features(batch.Images) : null;
+        var feature = features?.Feature ?? encoder.call(batch.Images);
+        Tensor? encoderLoss = null;
+        if (useEncoder)
         {
-            encoderOptimizer.zero_grad();
-            var feature = encoder.call(batch.Images);
-            Tensor loss = zeros(1, device: device).sum();
+            encoderLoss = zeros(1, device: device).sum();
             if (config.IdWeight > 0)
             {
                 var id = idLoss.call(encoder.Classify(feature), batch.Labels);
                 losses["id"] = id.item<float>();
-                loss = loss + (config.IdWeight * id);
+                encoderLoss = encoderLoss + (config.IdWeight * id);
             }
 
             if (config.TripletWeight > 0)
             {
                 var triplet = tripletLoss.call(feature, batch.Labels);
                 losses["triplet"] = triplet.item<float>();
-                loss = loss + (config.TripletWeight * triplet);
+                encoderLoss = encoderLoss + (config.TripletWeight * triplet);
             }
-
-            loss.backward();
-            encoderOptimizer.step();
-            total += loss.item<float>();
         }
 
+        Tensor? textureLossValue = null;
         if (useTextures)
         {
-            encoder.zero_grad();
-            decoder!.zero_grad();
-            using var features = encoder.Features(batch.Images);
-            using var output = decoder.Decode(features);
-            Tensor loss = zeros(1, device: device).sum();
+            using var output = decoder!.Decode(features!);
+            textureLossValue = zeros(1, device: device).sum();
             if (config.TextureWeight > 0)
             {
                 var l1 = textureLoss.call(output.Texture, batch.Textures!);
                 losses["texture"] = l1.item<float>();
-                loss = loss + (config.TextureWeight * l1);
+                textureLossValue = textureLossValue + (config.TextureWeight * l1);
             }
 
             if (config.TripletReidWeight > 0)
@@ -315,21 +330,77 @@ public sealed class ReidTrainer : IDisposable
                 using var constraints = new TripletReidConstraints(config.TripletReidMargin, mining, StepSeeds.For(config.Seed, StepSeeds.TripletReid, epoch, step));
                 var tr = constraints.call(output.Maps, batch.Labels);
                 losses["tripletReid"] = tr.item<float>();
-                loss = loss + (config.TripletReidWeight * tr);
+                textureLossValue = textureLossValue + (config.TripletReidWeight * tr);
             }
-
-            loss.backward();
-            textureOptimizer!.step();
-            total += loss.item<float>();
         }
 
-        losses["total"] = total;
+        if (encoderLoss is not null && textureLossValue is not null)
+        {
+            // Both gradients at the forward's weights, each optimiser seeing only its own: the backbone's .grad holds the
+            // ID + triplet gradient for the encoder step, then the texture gradient for the texture step.
+            encoderLoss.backward(retain_graph: true);
+            var encoderGrads = SwapBackboneGrads(null);
+            textureLossValue.backward();
+            var textureGrads = SwapBackboneGrads(encoderGrads);
+            encoderStep.step();
+            SwapBackboneGrads(textureGrads);
+            textureOptimizer!.step();
+        }
+        else if (encoderLoss is not null)
+        {
+            encoderLoss.backward();
+            encoderStep.step();
+        }
+        else
+        {
+            textureLossValue!.backward();
+            textureOptimizer!.step();
+        }
+
+        losses["total"] = (encoderLoss?.item<float>() ?? 0) + (textureLossValue?.item<float>() ?? 0);
         return losses;
     }
 
-    private List<(string Prefix, Adam Optimizer)> Optimizers()
+    /// <summary>
+    /// Copies out the backbone parameters' current gradients and replaces them with <paramref name="replacement"/>
+    /// (zeros when null, so a following backward() leaves exactly its own gradient there).
+    /// </summary>
+    private Tensor[] SwapBackboneGrads(Tensor[]? replacement)
     {
-        var list = new List<(string, Adam)> { ("encoder", encoderOptimizer) };
+        var saved = new Tensor[backboneParameters.Length];
+        using var noGrad = no_grad();
+        for (var i = 0; i < backboneParameters.Length; i++)
+        {
+            var grad = backboneParameters[i].grad
+                ?? throw new InvalidOperationException($"Backbone parameter {i} received no gradient from the ID + triplet loss.");
+            saved[i] = grad.clone();
+            if (replacement is null)
+            {
+                grad.zero_();
+            }
+            else
+            {
+                grad.copy_(replacement[i]);
+            }
+        }
+
+        return saved;
+    }
+
+    /// <summary>The optimiser of the encoder step in 0-based epoch <paramref name="epoch"/>: warm-up Adam or main AMSGrad.</summary>
+    private Adam EncoderOptimizer(int epoch) => schedule.IsWarmup(epoch) ? warmupOptimizer! : encoderOptimizer;
+
+    /// <summary>
+    /// The optimisers whose state a checkpoint holds, taken before 0-based epoch <paramref name="nextEpoch"/>: the encoder
+    /// optimiser of that epoch ("warmup" or "encoder") and the texture step's ("texture"). The one not in use holds no
+    /// state worth keeping: the warm-up Adam is never used again after warm-up, and the main AMSGrad is untouched during it.
+    /// </summary>
+    private List<(string Prefix, Adam Optimizer)> Optimizers(int nextEpoch)
+    {
+        var list = new List<(string, Adam)>
+        {
+            nextEpoch < config.WarmupEpochs ? ("warmup", warmupOptimizer!) : ("encoder", encoderOptimizer),
+        };
         if (textureOptimizer is not null)
         {
             list.Add(("texture", textureOptimizer));

@@ -7,10 +7,12 @@ namespace SanReid.Trainer.Training;
 
 /// <summary>
 /// Every setting of <c>train</c>, <c>train-pg</c> and <c>textures</c>. The defaults are the SAN recipe (DESIGN.md
-/// "Training recipe", from the public SAN code): batch P 16 x K 4, input 256 x 128, AMSGrad lr 8e-4 with weight decay
-/// 5e-4, 20 warm-up epochs from 8e-6 growing x1.259 per epoch, lr halved at epochs 40, 80, ..., 280, 300 epochs; texture
-/// step Adam lr 1e-5, betas 0.5 / 0.999; all loss weights 1, triplet margins 0.3, label smoothing 0.1, random erasing
-/// 0.5. <c>configs/san-market.json</c> holds the same values; <c>configs/small.json</c> a CPU-sized recipe for tests.
+/// "Training recipe", from the public SAN code main.py / args.py / torchreid/transforms.py): batch P 16 x K 4, input
+/// 256 x 128; 20 warm-up epochs on their own Adam from 8e-6 growing x1.259 per epoch, then 300 epochs of a fresh AMSGrad
+/// lr 8e-4 (weight decay 5e-4) halved after 40, 80, ..., 280 of those epochs (320 epochs in all); texture step Adam
+/// lr 1e-5, betas 0.5 / 0.999; all loss weights 1, triplet margins 0.3, label smoothing 0.1; Random2DTranslation
+/// (p 0.5), flip 0.5, random erasing 0.5 writing the ImageNet mean values. <c>configs/san-market.json</c> holds the same
+/// values; <c>configs/small.json</c> a CPU-sized recipe for tests.
 /// </summary>
 /// <remarks>
 /// JSON keys are the camelCase property names (<c>lr</c>, <c>warmupEpochs</c>, <c>lrMilestones</c>, ...). A key not
@@ -33,25 +35,32 @@ public sealed record TrainingConfig
     /// <summary>Images per identity in a batch, K (&gt;= 2 for the triplet losses).</summary>
     public int K { get; init; } = 4;
 
-    /// <summary>Training epochs (an epoch = one pass of the P x K sampler).</summary>
-    public int Epochs { get; init; } = 300;
+    /// <summary>
+    /// Training epochs in all, warm-up included (an epoch = one pass of the P x K sampler). SAN: 320 = 20 warm-up epochs
+    /// + the public code's max_epoch 300 of the main optimiser.
+    /// </summary>
+    public int Epochs { get; init; } = 320;
 
-    /// <summary>Base learning rate of the encoder's AMSGrad.</summary>
+    /// <summary>Base learning rate of the encoder's main-phase AMSGrad (after warm-up).</summary>
     public double Lr { get; init; } = 8e-4;
 
-    /// <summary>L2 weight decay of the encoder optimiser (added to the gradient, as PyTorch's Adam does).</summary>
+    /// <summary>L2 weight decay of the encoder optimisers, warm-up and main (added to the gradient, as PyTorch's Adam does).</summary>
     public double WeightDecay { get; init; } = 5e-4;
 
-    /// <summary>AMSGrad variant of Adam for the encoder (SAN: true).</summary>
+    /// <summary>AMSGrad variant of Adam for the encoder's main phase (SAN: true; the warm-up Adam is plain Adam, as in the public code).</summary>
     public bool Amsgrad { get; init; } = true;
 
-    /// <summary>Adam beta1 of the encoder optimiser.</summary>
+    /// <summary>Adam beta1 of the encoder optimisers (warm-up and main).</summary>
     public double Beta1 { get; init; } = 0.9;
 
-    /// <summary>Adam beta2 of the encoder optimiser.</summary>
+    /// <summary>Adam beta2 of the encoder optimisers (warm-up and main).</summary>
     public double Beta2 { get; init; } = 0.999;
 
-    /// <summary>Warm-up epochs; epoch e &lt; warmupEpochs uses warmupStartLr x warmupFactor^e (capped at lr).</summary>
+    /// <summary>
+    /// Warm-up epochs, counted in <see cref="Epochs"/>: epoch e &lt; warmupEpochs trains the encoder step with a separate
+    /// plain Adam at warmupStartLr x warmupFactor^e (capped at lr); the main AMSGrad starts fresh afterwards
+    /// (<see cref="LearningRateSchedule"/>).
+    /// </summary>
     public int WarmupEpochs { get; init; } = 20;
 
     /// <summary>Learning rate of epoch 0 during warm-up.</summary>
@@ -60,7 +69,11 @@ public sealed record TrainingConfig
     /// <summary>Warm-up growth per epoch (1.259^20 = 100.3, so 8e-6 reaches 8e-4).</summary>
     public double WarmupFactor { get; init; } = 1.259;
 
-    /// <summary>Epochs at which the learning rate is multiplied by <see cref="LrDecay"/> (0-based epoch numbers).</summary>
+    /// <summary>
+    /// Main-phase epochs, counted from the end of warm-up, after which the learning rate is multiplied by
+    /// <see cref="LrDecay"/> (the public code's MultiStepLR steps only in the main loop): milestone 40 with 20 warm-up
+    /// epochs first halves the rate at 0-based absolute epoch 60.
+    /// </summary>
     public int[] LrMilestones { get; init; } = [40, 80, 120, 160, 200, 240, 280];
 
     /// <summary>Factor applied at each milestone (0.5 = halved).</summary>
@@ -102,11 +115,28 @@ public sealed record TrainingConfig
     /// <summary>Random horizontal flip probability.</summary>
     public double FlipProbability { get; init; } = 0.5;
 
-    /// <summary>Padding of the pad-and-crop translation, pixels.</summary>
+    /// <summary>
+    /// Random translation: "random2d" (the public code's Random2DTranslation: with probability
+    /// <see cref="TranslationProbability"/> resize to 1.125 x the input size, then crop the input size at a random
+    /// place), "pad" (zero-pad <see cref="Padding"/> pixels, then crop at a random place; this project's earlier
+    /// recipe) or "none".
+    /// </summary>
+    public string Translation { get; init; } = "random2d";
+
+    /// <summary>Probability of Random2DTranslation's enlarge-and-crop (public code: 0.5).</summary>
+    public double TranslationProbability { get; init; } = 0.5;
+
+    /// <summary>Padding of the "pad" translation, pixels.</summary>
     public int Padding { get; init; } = 10;
 
     /// <summary>Random erasing probability.</summary>
     public double ErasingProbability { get; init; } = 0.5;
+
+    /// <summary>
+    /// What random erasing writes into the normalised tensor: "meanValues" (the public code: the numbers 0.485, 0.456,
+    /// 0.406) or "zero" (0, the ImageNet mean colour after normalisation).
+    /// </summary>
+    public string ErasingFill { get; init; } = "meanValues";
 
     /// <summary>SAN-PG: batch size (pairs).</summary>
     public int PgBatchSize { get; init; } = 16;
@@ -218,9 +248,22 @@ public sealed record TrainingConfig
         return result;
     }
 
-    /// <summary>The training augmentation these keys describe (flip, pad-and-crop, random erasing; DESIGN.md "Training recipe").</summary>
+    /// <summary>The training augmentation these keys describe (translation, flip, random erasing; DESIGN.md "Training recipe").</summary>
     public ReidTransformOptions Augmentation() =>
-        new() { FlipProbability = FlipProbability, Padding = Padding, ErasingProbability = ErasingProbability };
+        new()
+        {
+            Translation = Translation switch
+            {
+                "pad" => TranslationKind.Pad,
+                "none" => TranslationKind.None,
+                _ => TranslationKind.Random2D,
+            },
+            TranslationProbability = TranslationProbability,
+            FlipProbability = FlipProbability,
+            Padding = Padding,
+            ErasingProbability = ErasingProbability,
+            ErasingFill = ErasingFill == "zero" ? ErasingFillKind.Zero : ErasingFillKind.MeanValues,
+        };
 
     /// <summary>Checks ranges and consistency.</summary>
     /// <exception cref="TrainingConfigException">The first bad value, named.</exception>
@@ -250,7 +293,9 @@ public sealed record TrainingConfig
         Require(Margin >= 0 && TripletReidMargin >= 0, "margins must be >= 0.");
         Require(TripletReidMining is "random" or "batchhard", $"tripletReidMining must be random or batchhard, got '{TripletReidMining}'.");
         Require(LabelSmoothing is >= 0 and < 1, "labelSmoothing must be in [0, 1).");
-        Require(FlipProbability is >= 0 and <= 1 && ErasingProbability is >= 0 and <= 1 && Padding >= 0, "augmentation probabilities must be in [0, 1] and padding >= 0.");
+        Require(FlipProbability is >= 0 and <= 1 && ErasingProbability is >= 0 and <= 1 && TranslationProbability is >= 0 and <= 1 && Padding >= 0, "augmentation probabilities must be in [0, 1] and padding >= 0.");
+        Require(Translation is "random2d" or "pad" or "none", $"translation must be random2d, pad or none, got '{Translation}'.");
+        Require(ErasingFill is "meanValues" or "zero", $"erasingFill must be meanValues or zero, got '{ErasingFill}'.");
         Require(PgBatchSize >= 1, "pgBatchSize must be >= 1.");
         Require(PgHoldOut is >= 0 and < 1, "pgHoldOut must be in [0, 1).");
         Require(MaxStepsPerEpoch >= 0 && EvalEvery >= -1 && PreviewEvery >= 0, "maxStepsPerEpoch, evalEvery, previewEvery out of range.");

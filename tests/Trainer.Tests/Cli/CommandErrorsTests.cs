@@ -45,6 +45,15 @@ public sealed class CommandErrorsTests
     }
 
     [Fact]
+    public void EvalRefusesReRankingSettingsOutOfRangeAsAUsageError()
+    {
+        var (code, _, stderr) = TrainerProcess.Run("eval", "--weights", "none.safetensors", "--data", ".", "--rerank", "--rerank-k1", "0");
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: eval: --rerank-k1 and --rerank-k2 must be >= 1 and --rerank-lambda in [0, 1]; got 0, 6, 0.3.", stderr.Trim());
+    }
+
+    [Fact]
     public void SanreidDebugAddsTheStackTrace()
     {
         var folder = Directory.CreateTempSubdirectory("sanreid-debug-").FullName;

@@ -40,6 +40,26 @@ public sealed class ReidBatchBuilderTests
     }
 
     [SharedDataFact("data/market-mini")]
+    public void Random2DTranslationDecodesTheFileAtTheEnlargedSize()
+    {
+        // As the public code resizes the original image to 1.125x: the training input equals a 64 x 32 window of the
+        // file decoded at 72 x 36, not of an upscaled 64 x 32 decode.
+        var path = Directory.GetFiles(Path.Combine(SharedData.Require("data/market-mini"), "query")).Order().First();
+        var reader = new CropReader(64, 32, 64);
+        var options = new ReidTransformOptions { TranslationProbability = 1, FlipProbability = 0, ErasingProbability = 0 };
+        var builder = new ReidBatchBuilder(reader, options);
+
+        using var batch = builder.Build([new ReidImage(path, 1, 1, 0)], [0], new Random(5));
+
+        var enlarged = reader.ReadImage(path, 72, 36);
+        var windows = from top in Enumerable.Range(0, 9)
+                      from left in Enumerable.Range(0, 5)
+                      select ReidTransforms.Eval(ReidTransforms.Window(enlarged, top, left, 64, 32));
+        var actual = batch.Images.data<float>().ToArray();
+        Assert.Contains(windows, w => w.SequenceEqual(actual));
+    }
+
+    [SharedDataFact("data/market-mini")]
     public void EvalInputIsTheUnaugmentedNormalisedImageAndFlipMirrorsIt()
     {
         var path = Directory.GetFiles(Path.Combine(SharedData.Require("data/market-mini"), "query")).Order().First();

@@ -15,7 +15,8 @@ public sealed class TripletReidConstraintsTests
         //   d(a1,a0) = 1, d(a1,a2) = 0.5, d(a1,a3) = 4   -> anchor 1: 0.8
         //   d(a2,a3) = (9 + 4)/2 = 6.5, neg min(0.5, 0.5) -> anchor 2: 6.5 - 0.5 + 0.3 = 6.3
         //   d(a3,a2) = 6.5, neg min(9, 4) = 4            -> anchor 3: 6.5 - 4 + 0.3 = 2.8
-        //   map A mean = (0.8 + 0.8 + 6.3 + 2.8) / 4 = 2.675
+        //   map A mean = (0.8 + 0.8 + 6.3 + 2.8) / 4 = 2.675; P - 1 = 1, so map A gives 1 x 2.675 (the public code sums
+        //   P - 1 = 1 hinge term per map here)
         // Map B rows: identical within identity, far across: (0,0), (0,0), (2,2), (2,2): every hinge 0 - 4 + 0.3 < 0 -> 0.
         // Total = 2.675.
         using var mapA = tensor(new float[] { 0, 0, 1, 1, 0, 1, 3, 3 }, [4, 2, 1, 1]);
@@ -28,6 +29,51 @@ public sealed class TripletReidConstraintsTests
         Assert.Equal(2.675f, value.item<float>(), 5);
     }
 
+    [Fact]
+    public void ThreeIdentitiesCountTwiceThePerAnchorMeanAsThePublicCodeSumsTwoTerms()
+    {
+        // P = 3 identities x K = 2, one-element maps (d = squared difference); K = 2 fixes the positive, batch hard the
+        // negative. x = 0, 1 (id 0); 0.5, 1.5 (id 1); 4, 4 (id 2).
+        //   a0 (0):   pos 1 -> d 1; nearest other 0.5 -> 0.25: 1 - 0.25 + 0.3 = 1.05
+        //   a1 (1):   pos 0 -> d 1; nearest other 0.5 or 1.5 -> 0.25: 1.05
+        //   a2 (0.5): pos 1.5 -> d 1; nearest other 0 or 1 -> 0.25: 1.05
+        //   a3 (1.5): pos 0.5 -> d 1; nearest other 1 -> 0.25: 1.05
+        //   a4, a5 (4): pos d 0; nearest other 1.5 -> 6.25: 0 - 6.25 + 0.3 < 0 -> 0
+        //   mean over 6 anchors = 4.2 / 6 = 0.7; times P - 1 = 2 -> 1.4
+        using var map = tensor(new float[] { 0, 1, 0.5f, 1.5f, 4, 4 }, [6, 1, 1, 1]);
+        using var labels = tensor(new long[] { 0, 0, 1, 1, 2, 2 });
+        using var loss = new TripletReidConstraints(0.3, TripletMining.BatchHard);
+
+        using var value = loss.forward([map], labels);
+
+        Assert.Equal(1.4f, value.item<float>(), 5);
+    }
+
+    [Fact]
+    public void TheSanBatchOfSixteenByFourHasThePublicCodesScaleOfFifteenSummedTerms()
+    {
+        // P = 16 x K = 4, every image of identity i has the map v * e_i (C = 16): same identity d = 0, other identity
+        // d = 2 v^2 / 16 = 0.1 with v^2 = 0.8. Every hinge is 0 - 0.1 + 0.3 = 0.2. The public code adds, per map,
+        // P - 1 = 15 such terms: 3.0; four maps: 12.0. (An anchor mean alone would give 0.8, 15x weaker next to L1.)
+        const int p = 16, k = 4;
+        var v = (float)Math.Sqrt(0.8);
+        var data = new float[p * k * p];
+        var ids = new long[p * k];
+        for (var n = 0; n < p * k; n++)
+        {
+            ids[n] = n / k;
+            data[n * p + (n / k)] = v;
+        }
+
+        using var map = tensor(data, [p * k, p, 1, 1]);
+        using var labels = tensor(ids);
+        using var loss = new TripletReidConstraints(0.3, TripletMining.Random, seed: 1);
+
+        using var value = loss.forward([map, map, map, map], labels);
+
+        Assert.Equal(12.0f, value.item<float>(), 4);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(4)]
@@ -36,7 +82,8 @@ public sealed class TripletReidConstraintsTests
     {
         // P = 3 identities; every image of identity i has the map v * e_i (one-hot at channel i), C = 3, H = W = 1.
         // Same identity: d = 0. Other identity: d = (v^2 + v^2) / 3 = 2 v^2 / 3; with v^2 = 0.15, d = 0.1.
-        // Every anchor, whichever samples are drawn: max(0, 0 - 0.1 + 0.3) = 0.2; four such maps sum to 0.8.
+        // Every anchor, whichever samples are drawn: max(0, 0 - 0.1 + 0.3) = 0.2; per map (P - 1) x 0.2 = 0.4; four maps
+        // sum to 1.6.
         const int p = 3;
         var v = (float)Math.Sqrt(0.15);
         var data = new float[p * k * 3];
@@ -53,7 +100,7 @@ public sealed class TripletReidConstraintsTests
 
         using var value = loss.forward([map, map, map, map], labels);
 
-        Assert.Equal(0.8f, value.item<float>(), 5);
+        Assert.Equal(1.6f, value.item<float>(), 5);
     }
 
     [Theory]
@@ -81,9 +128,9 @@ public sealed class TripletReidConstraintsTests
             expected += Math.Max(0, hardestPos - hardestNeg + 0.3);
         }
 
-        expected /= x.Length;
+        expected = expected / x.Length * (p - 1); // the per-anchor mean at the public code's scale of P - 1 summed terms
         Assert.True(expected > 0, "the case should have active hinges");
-        Assert.Equal(expected, value.item<float>(), 4);
+        Assert.Equal(expected, value.item<float>(), 1e-4 * expected); // float32 against double: relative 1e-4
     }
 
     [Theory]

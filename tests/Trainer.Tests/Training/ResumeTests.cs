@@ -7,11 +7,13 @@ namespace SanReid.Trainer.Tests.Training;
 public sealed class ResumeTests(SyntheticReidFixture data) : IClassFixture<SyntheticReidFixture>
 {
     [Theory]
-    [InlineData(TrainMode.Baseline)]
-    [InlineData(TrainMode.San)]
-    public void ResumedRunTakesTheSameNextStepAsAnUninterruptedOne(TrainMode mode)
+    [InlineData(TrainMode.Baseline, 0, 2)]
+    [InlineData(TrainMode.San, 0, 2)]
+    [InlineData(TrainMode.Baseline, 2, 2)] // resumed at the boundary: the fresh AMSGrad starts (SanStepTests: the texture Adam carries on)
+    [InlineData(TrainMode.Baseline, 2, 1)] // resumed inside warm-up: the warm-up Adam's moments come back
+    public void ResumedRunTakesTheSameNextStepAsAnUninterruptedOne(TrainMode mode, int warmupEpochs, int stopAfter)
     {
-        var config = TrainingTestData.Tiny("epochs=3", "maxStepsPerEpoch=2");
+        var config = TrainingTestData.Tiny("epochs=3", "maxStepsPerEpoch=2", $"warmupEpochs={warmupEpochs}", "warmupStartLr=2e-4", "warmupFactor=2");
         var textures = mode == TrainMode.San ? data.Textures : null;
 
         double[] uninterrupted;
@@ -23,13 +25,13 @@ public sealed class ResumeTests(SyntheticReidFixture data) : IClassFixture<Synth
         var folder = new RunFolder(data.NewRunFolder());
         using (var first = new ReidTrainer(config, mode, data.Dataset, textures, folder, CPU, null, resume: false))
         {
-            first.Fit(stopAfter: 2);
+            first.Fit(stopAfter: stopAfter);
         }
 
-        // A new trainer (fresh models and optimisers): epoch 3 can only match if weights, BatchNorm statistics and
-        // optimiser moments all come back from the checkpoint.
+        // A new trainer (fresh models and optimisers): the epochs after the stop can only match if weights, BatchNorm
+        // statistics and the moments of the optimisers in use all come back from the checkpoint.
         using var resumed = new ReidTrainer(config, mode, data.Dataset, textures, folder, CPU, null, resume: true);
-        Assert.Equal(2, resumed.StartEpoch);
+        Assert.Equal(stopAfter, resumed.StartEpoch);
         var records = resumed.Fit();
         Assert.Equal(3, records.Count);
         Assert.True(Math.Abs(uninterrupted[2] - records[2].FirstStepLoss) < 1e-5, $"uninterrupted {string.Join(", ", uninterrupted)}; resumed {string.Join(", ", records.Select(r => r.FirstStepLoss))}");

@@ -8,7 +8,7 @@ public sealed class TrainingConfigTests
     public void DefaultsAreTheSanRecipe()
     {
         var c = new TrainingConfig();
-        Assert.Equal(("resnet50", 256, 128, 16, 4, 300), (c.Backbone, c.Height, c.Width, c.P, c.K, c.Epochs));
+        Assert.Equal(("resnet50", 256, 128, 16, 4, 320), (c.Backbone, c.Height, c.Width, c.P, c.K, c.Epochs)); // 20 warm-up + 300 main epochs
         Assert.Equal((8e-4, 5e-4, true), (c.Lr, c.WeightDecay, c.Amsgrad));
         Assert.Equal((20, 8e-6, 1.259), (c.WarmupEpochs, c.WarmupStartLr, c.WarmupFactor));
         Assert.Equal([40, 80, 120, 160, 200, 240, 280], c.LrMilestones);
@@ -16,6 +16,7 @@ public sealed class TrainingConfigTests
         Assert.Equal((1e-5, 0.5, 0.999), (c.DecoderLr, c.DecoderBeta1, c.DecoderBeta2));
         Assert.Equal((1.0, 1.0, 1.0, 1.0), (c.IdWeight, c.TripletWeight, c.TextureWeight, c.TripletReidWeight));
         Assert.Equal((0.3, 0.3, 0.1, 0.5), (c.Margin, c.TripletReidMargin, c.LabelSmoothing, c.ErasingProbability));
+        Assert.Equal(("random2d", 0.5, "meanValues"), (c.Translation, c.TranslationProbability, c.ErasingFill));
     }
 
     [Fact]

@@ -24,7 +24,7 @@ internal static class TrainingTestData
 
     /// <summary>CPU-sized recipe: resnet18 at 64x32, P4 x K4, no warm-up, no evaluation or previews unless asked.</summary>
     public static TrainingConfig Tiny(params string[] overrides) =>
-        new TrainingConfig().With(["backbone=resnet18", "height=64", "width=32", "p=4", "k=4", "padding=4", "warmupEpochs=0", "lrMilestones=[]", "evalEvery=-1", "previewEvery=0", "seed=5", .. overrides]);
+        new TrainingConfig().With(["backbone=resnet18", "height=64", "width=32", "p=4", "k=4", "warmupEpochs=0", "lrMilestones=[]", "evalEvery=-1", "previewEvery=0", "seed=5", .. overrides]);
 }
 
 /// <summary>A synthetic Market-layout dataset written once per test class, deleted afterwards.</summary>
