@@ -147,7 +147,8 @@ public static class CropDecoder
     /// </summary>
     /// <returns>HWC RGB, exactly Height x Width x 3 bytes.</returns>
     /// <exception cref="NotAnImageException">Unknown format or empty stream.</exception>
-    /// <exception cref="UnsupportedImageException">Known format, unsupported feature (animated WebP).</exception>
+    /// <exception cref="UnsupportedImageException">An image format this decoder does not read (HEIF, AVIF, JPEG 2000, PSD...),
+    /// or a supported format with an unsupported feature (animated WebP).</exception>
     /// <exception cref="CorruptImageException">Known format, undecodable or truncated data, too many JPEG scans.</exception>
     /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed text over the limit.</exception>
     /// <exception cref="IOException">Reading <paramref name="stream"/> failed (passed through, as are the stream's other errors).</exception>
@@ -155,7 +156,8 @@ public static class CropDecoder
 
     /// <summary>As <see cref="DecodeAndResize"/> without the resize: the oriented RGB image at its own size.</summary>
     /// <exception cref="NotAnImageException">Unknown format or empty stream.</exception>
-    /// <exception cref="UnsupportedImageException">Known format, unsupported feature (animated WebP).</exception>
+    /// <exception cref="UnsupportedImageException">An image format this decoder does not read (HEIF, AVIF, JPEG 2000, PSD...),
+    /// or a supported format with an unsupported feature (animated WebP).</exception>
     /// <exception cref="CorruptImageException">Known format, undecodable or truncated data, too many JPEG scans.</exception>
     /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed text over the limit.</exception>
     /// <exception cref="IOException">Reading <paramref name="stream"/> failed (passed through, as are the stream's other errors).</exception>
@@ -221,7 +223,12 @@ public static class CropDecoder
 
         var format = Image.DetectFormat(config, bytes);
         if (format is null)
+        {
+            if (UnsupportedFormats.Name(bytes) is { } known)
+                throw new UnsupportedImageException(
+                    $"The data is a {known} image; this service decodes {UnsupportedFormats.Accepted} only. Convert it to one of those.");
             throw new NotAnImageException(NotAnImageMessage);
+        }
         // Every header field ImageSharp turns into a seek or an allocation (chunk and segment lengths, offsets, counts) is
         // checked against the file's length here, before ImageSharp reads the header: Identify already allocates from
         // them (a BMP's palette, a TIFF's tag values), inflates PNG text and follows TIFF directory chains.
@@ -353,7 +360,7 @@ public static class CropDecoder
         return rgba.CloneAs<Rgb24>();
     }
 
-    private const string NotAnImageMessage = "The data is not a supported image (JPEG, PNG, WebP, BMP, GIF or TIFF).";
+    private const string NotAnImageMessage = $"The data is not an image in a supported format ({UnsupportedFormats.Accepted}).";
 
     private static byte[] ReadCapped(Stream stream, long maxBytes)
     {

@@ -89,3 +89,37 @@ public class CropDecoderTiffTests
         Assert.Contains(".tiff", CropDecoder.SupportedExtensions);
     }
 }
+
+/// <summary>A known image format the decoder does not read is unsupported_image naming the accepted formats, never "not an image".</summary>
+public class CropDecoderUnsupportedFormatTests
+{
+    public static TheoryData<string, byte[]> KnownFormats => new()
+    {
+        { "HEIF/HEIC", [0, 0, 0, 0x18, .. "ftypheic"u8, 0, 0, 0, 0, .. "mif1heic"u8, 0, 0, 0, 0] },
+        { "AVIF", [0, 0, 0, 0x1C, .. "ftypavif"u8, 0, 0, 0, 0, .. "avifmif1miaf"u8, 0, 0, 0, 0] },
+        { "JPEG 2000", [0, 0, 0, 0x0C, .. "jP  "u8, 0x0D, 0x0A, 0x87, 0x0A, 0, 0, 0, 0x14] },
+        { "JPEG XL", [0xFF, 0x0A, 0xFA, 0x7F, 0x01, 0x00] },
+        { "Photoshop (PSD)", [.. "8BPS"u8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3] },
+        { "Windows icon (ICO/CUR)", [0, 0, 1, 0, 1, 0, 16, 16, 0, 0, 1, 0, 32, 0] },
+        { "Netpbm (PBM/PGM/PPM/PAM)", [.. "P6\n2 2\n255\n"u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+        { "QOI", [.. "qoif"u8, 0, 0, 0, 1, 0, 0, 0, 1, 3, 0] },
+    };
+
+    [Theory]
+    [MemberData(nameof(KnownFormats))]
+    public void KnownButUnsupportedFormatIsUnsupportedNamingTheAcceptedOnes(string name, byte[] bytes)
+    {
+        var e = Assert.Throws<UnsupportedImageException>(() => CropDecoder.DecodeAndResize(new MemoryStream(bytes)));
+
+        Assert.Equal("unsupported_image", e.Code);
+        Assert.Contains(name, e.Message);
+        Assert.Contains("JPEG, PNG, WebP, BMP, GIF or TIFF", e.Message);
+    }
+
+    [Fact]
+    public void AnMp4VideoIsStillNotAnImage()
+    {
+        byte[] mp4 = [0, 0, 0, 0x18, .. "ftypisom"u8, 0, 0, 2, 0, .. "isomiso2"u8, 0, 0, 0, 8];
+        Assert.Throws<NotAnImageException>(() => CropDecoder.DecodeAndResize(new MemoryStream(mp4)));
+    }
+}
