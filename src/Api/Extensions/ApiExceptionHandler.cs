@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using SanReid.Api.Model;
+using SanReid.Api.Services;
 using SanReid.Imaging;
 using SanReid.Index;
 
@@ -34,7 +35,8 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
             {
                 Status = status,
                 Title = title,
-                Detail = detail,
+                // Framework messages may quote request text (a content type, a header): no hidden character gets through.
+                Detail = ClientText.EscapeHidden(detail),
                 Extensions = { ["code"] = code },
             },
         });

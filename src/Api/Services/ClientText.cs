@@ -69,6 +69,30 @@ public static class ClientText
     }
 
     /// <summary>
+    /// <paramref name="value"/> with every hidden character (<see cref="IsHidden"/>) written as <c>\uXXXX</c>, nothing
+    /// cut: for whole messages that may quote client text (every ProblemDetails detail passes through it).
+    /// </summary>
+    public static string EscapeHidden(string value)
+    {
+        if (!HasHidden(value))
+            return value;
+        var shown = new StringBuilder(value.Length + 16);
+        for (int i = 0; i < value.Length; i += Width(value, i))
+        {
+            if (IsHiddenAt(value, i))
+            {
+                for (int j = i; j < i + Width(value, i); j++)
+                    shown.Append($"\\u{(int)value[j]:X4}");
+            }
+            else
+            {
+                shown.Append(value, i, Width(value, i));
+            }
+        }
+        return shown.ToString();
+    }
+
+    /// <summary>
     /// <paramref name="value"/> in Unicode Normalization Form C (canonical composition, UAX #15). Invalid UTF-16 (a lone
     /// surrogate) is returned unchanged: it cannot be normalised, and <see cref="IsHidden"/> refuses or removes it anyway.
     /// </summary>
