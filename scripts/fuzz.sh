@@ -15,11 +15,13 @@ action=${2:?usage: scripts/fuzz.sh imaging|forms MINUTES|cmin|seeds}
 case "$target" in
   imaging) project=fuzz/Imaging.Fuzz; name=Imaging.Fuzz
            # SanReid.Imaging and the library that parses every header.
-           instrument=(SanReid.Imaging.dll SixLabors.ImageSharp.dll); dict=() ;;
+           instrument=(SanReid.Imaging.dll SixLabors.ImageSharp.dll); dict=()
+           # 60 s: the target's child process warms up (decodes every seed once) within its first execution.
+           timeout_ms=60000 ;;
   forms)   project=fuzz/Forms.Fuzz; name=Forms.Fuzz
            # The Api only: the framework's multipart parser ships ReadyToRun (mixed-mode), which sharpfuzz cannot
            # instrument; it still runs on every input, guided by the Api's branches and the multipart dictionary.
-           instrument=(SanReid.Api.dll); dict=(-x fuzz/Forms.Fuzz/multipart.dict) ;;
+           instrument=(SanReid.Api.dll); dict=(-x fuzz/Forms.Fuzz/multipart.dict); timeout_ms=10000 ;;
   *) echo "fuzz: unknown target '$target' (imaging or forms)" >&2; exit 2 ;;
 esac
 out=fuzz/out/$target
@@ -60,7 +62,7 @@ case "$action" in
     rm -rf "$out/cmin"
     # The committed corpus and the queue together, reduced to the smallest set with the same coverage.
     mkdir -p "$out/cmin-in"; cp "$corpus"/* "$queue"/id:* "$out/cmin-in/" 2>/dev/null || true
-    nice -n 19 afl-cmin -i "$out/cmin-in" -o "$out/cmin" -t 10000 -m none -- "${run[@]}" >/dev/null
+    nice -n 19 afl-cmin -i "$out/cmin-in" -o "$out/cmin" -t "$timeout_ms" -m none -- "${run[@]}" >/dev/null
     rm -rf "$out/cmin-in" "$corpus"; mkdir -p "$corpus"
     # Stable, short names (AFL's carry ':' and a mutation history).
     for f in "$out/cmin"/*; do cp "$f" "$corpus/$(sha1sum "$f" | cut -c1-16)"; done
@@ -70,7 +72,7 @@ case "$action" in
     build
     mkdir -p "$out"
     # AFL_AUTORESUME: a second run continues the findings of the first (its queue, crashes and hangs) instead of refusing.
-    AFL_AUTORESUME=1 nice -n 19 afl-fuzz -i "$corpus" -o "$out/findings" -t 10000 -m none -V $((action * 60)) "${dict[@]}" \
+    AFL_AUTORESUME=1 nice -n 19 afl-fuzz -i "$corpus" -o "$out/findings" -t "$timeout_ms" -m none -V $((action * 60)) "${dict[@]}" \
       -- "${run[@]}" > "$out/afl.log" 2>&1 || { tail -30 "$out/afl.log" >&2; exit 1; }
     stats="$out/findings/default/fuzzer_stats"
     echo "fuzz: $target, $action minutes; totals of $stats (all runs so far):"

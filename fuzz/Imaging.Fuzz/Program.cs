@@ -55,14 +55,15 @@ public static class Program
             }
             return failures == 0 ? 0 : 1;
         }
-        // Warm-up: decode every seed once, so that the JIT compiles the decoders before AFL++ times the first execution
-        // (on a loaded machine a cold WebP or TIFF decode took over AFL's 10 s timeout). In-process persistent mode, so
-        // the warm-up runs before the fork-server handshake, under AFL's longer start-up timeout; Fuzzer.Run then
-        // attaches the real coverage map. (A stack overflow ends the process: AFL records it as a crash.)
+        // Warm-up: decode every seed once, so that the JIT compiles the decoders before the fuzzing loop (a cold WebP or
+        // TIFF decode took over 10 s on the loaded build machine). Out-of-process mode: this Main also runs in the child
+        // that executes the inputs, so the child warms up (scripts/fuzz.sh gives AFL a 60 s timeout for that first
+        // execution); a crash or hang restarts the child, not the fork server. (In-process Fuzzer.Run died with its fork
+        // server at the first hang.) Fuzzer.OutOfProcess.Run then attaches the real coverage map.
         Coverage.UseScratchBuffer();
         foreach (var (_, bytes) in Seeds.Generate())
             RunOne(new MemoryStream(bytes));
-        Fuzzer.Run(stream => RunOne(stream));
+        Fuzzer.OutOfProcess.Run(stream => RunOne(stream));
         return 0;
     }
 

@@ -39,6 +39,7 @@ public class ProcessMetricsTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.True(Value(text, "dotnet_gc_heap_size_bytes") > 0); // GC heap at the last collection
         Assert.True(Value(text, "process_num_threads") >= 2);
         Assert.True(Value(text, "process_open_handles") >= 3); // at least stdin/stdout/stderr and the listening socket
+        Assert.True(Value(text, "process_open_fds") >= 3);
         Assert.True(Value(text, "dotnet_thread_pool_queue_length") >= 0);
         Assert.True(Value(text, "dotnet_thread_pool_thread_count") >= 1); // this request runs on one
         Assert.Contains("sanreid_crops_embedded_total", text); // the service's own metrics are still there

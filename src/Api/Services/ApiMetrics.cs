@@ -37,6 +37,8 @@ public sealed class ApiMetrics
         DotNetStats.Register(Registry);
         var resident = Factory.CreateGauge("process_resident_memory_bytes",
             "Resident memory of the process in bytes (Environment.WorkingSet: RSS on Linux); the Prometheus client convention's name.");
+        var openFds = Factory.CreateGauge("process_open_fds",
+            "Open file descriptors of the process (Process.HandleCount: the entries of /proc/self/fd on Linux); the Prometheus client convention's name.");
         var heap = Factory.CreateGauge("dotnet_gc_heap_size_bytes",
             "Bytes of the GC heap at the last collection, fragmentation included (GC.GetGCMemoryInfo().HeapSizeBytes).");
         var committed = Factory.CreateGauge("dotnet_gc_committed_bytes",
@@ -50,6 +52,8 @@ public sealed class ApiMetrics
         {
             var gc = GC.GetGCMemoryInfo();
             resident.Set(Environment.WorkingSet);
+            using (var process = System.Diagnostics.Process.GetCurrentProcess())
+                openFds.Set(process.HandleCount);
             heap.Set(gc.HeapSizeBytes);
             committed.Set(gc.TotalCommittedBytes);
             queue.Set(ThreadPool.PendingWorkItemCount);
