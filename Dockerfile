@@ -22,7 +22,7 @@ RUN dotnet build SanReid.sln -c Release -nologo \
 FROM nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04 AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libopenblas0 liblapack3 libgfortran5 libgomp1 ca-certificates curl \
+      libopenblas0 liblapack3 libgfortran5 libgomp1 libicu74 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0-noble /usr/share/dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet

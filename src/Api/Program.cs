@@ -1,7 +1,12 @@
+using System.Globalization;
 using Prometheus;
 using SanReid.Api.Apis;
 using SanReid.Api.Extensions;
 using SanReid.Api.Services;
+
+// Globalization is on for Unicode normalisation only (Api.csproj): numbers and dates format the same on every machine.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+ClientText.EnsureNormalizationWorks();
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApplicationServices();

@@ -3,19 +3,51 @@ using System.Buffers.Binary;
 namespace SanReid.Imaging;
 
 /// <summary>
-/// Refuses an uncompressed BMP shorter than its header promises: pixel-data offset + |height| rows of
-/// ((bits per pixel x width + 31) / 32) x 4 bytes. ImageSharp would fill the missing rows silently. Run-length (RLE4/RLE8)
-/// and embedded JPEG/PNG bitmaps are not checked here (their length is not fixed by the header).
+/// Checks of a BMP's header fields against the file's length. <see cref="CheckHeaders"/> runs before ImageSharp reads the
+/// header: the info-header size, the palette (colours used x entry size) and the pixel-data offset must lie inside the
+/// file, because ImageSharp sizes its palette buffer from them (a 58-byte file whose offset field says 0x7FFFFFFF made it
+/// allocate 2 GiB). <see cref="CheckPixelLength"/> runs after the size limits: an uncompressed BMP must hold the
+/// pixel-data offset + |height| rows of ((bits per pixel x width + 31) / 32) x 4 bytes, or ImageSharp would fill the
+/// missing rows silently. Run-length (RLE4/RLE8) and embedded JPEG/PNG bitmaps are not length-checked (their length is
+/// not fixed by the header); their pixel buffers are bounded by the pixel limits.
 /// </summary>
 internal static class BmpStructure
 {
     private const uint Rgb = 0, BitFields = 3, AlphaBitFields = 6;
+    private const int FileHeaderSize = 14;
+
+    /// <exception cref="CorruptImageException">The headers, the palette or the pixel-data offset lie outside the file.</exception>
+    public static void CheckHeaders(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < FileHeaderSize + 12)
+            throw Truncated("it ends inside its headers");
+        long offset = BinaryPrimitives.ReadUInt32LittleEndian(data[10..]);
+        long headerSize = BinaryPrimitives.ReadUInt32LittleEndian(data[14..]);
+        if (headerSize < 12 || headerSize > data.Length - FileHeaderSize)
+            throw Truncated($"its info header declares {headerSize:N0} bytes, but the file has {data.Length:N0}");
+        long headersEnd = FileHeaderSize + headerSize;
+        if (offset < headersEnd || offset > data.Length)
+            throw new CorruptImageException(
+                $"The BMP is corrupt: its pixel data offset ({offset:N0}) is outside the file " +
+                $"(headers end at byte {headersEnd:N0}, the file has {data.Length:N0} bytes).");
+        // Palette entries: 3 bytes (OS/2 1.x core header) or 4; count = colours used, or 2^bpp for <= 8 bits when 0.
+        int bitsPerPixel = headerSize == 12 ? BinaryPrimitives.ReadUInt16LittleEndian(data[24..]) : ReadBitsPerPixel(data);
+        long coloursUsed = headerSize >= 40 ? BinaryPrimitives.ReadUInt32LittleEndian(data[46..]) : 0;
+        if (coloursUsed == 0 && bitsPerPixel is > 0 and <= 8)
+            coloursUsed = 1L << bitsPerPixel;
+        long paletteBytes = coloursUsed * (headerSize == 12 ? 3 : 4);
+        if (paletteBytes > data.Length - headersEnd)
+            throw Truncated($"its palette declares {coloursUsed:N0} colours, more than the file holds");
+    }
+
+    private static int ReadBitsPerPixel(ReadOnlySpan<byte> data) =>
+        data.Length >= 30 ? BinaryPrimitives.ReadUInt16LittleEndian(data[28..]) : 0;
 
     /// <exception cref="CorruptImageException">The file ends before the last pixel row.</exception>
-    public static void Check(ReadOnlySpan<byte> data)
+    public static void CheckPixelLength(ReadOnlySpan<byte> data)
     {
         if (data.Length < 26)
-            throw new CorruptImageException("The BMP is truncated: it ends inside its headers.");
+            throw Truncated("it ends inside its headers");
         uint offset = BinaryPrimitives.ReadUInt32LittleEndian(data[10..]);
         uint headerSize = BinaryPrimitives.ReadUInt32LittleEndian(data[14..]);
         long width, height;
@@ -32,7 +64,7 @@ internal static class BmpStructure
         else
         {
             if (data.Length < 34)
-                throw new CorruptImageException("The BMP is truncated: it ends inside its headers.");
+                throw Truncated("it ends inside its headers");
             width = BinaryPrimitives.ReadInt32LittleEndian(data[18..]);
             height = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(data[22..])); // negative: top-down rows
             bitsPerPixel = BinaryPrimitives.ReadUInt16LittleEndian(data[28..]);
@@ -44,11 +76,13 @@ internal static class BmpStructure
         }
         if (width <= 0 || height <= 0 || bitsPerPixel is not (1 or 2 or 4 or 8 or 16 or 24 or 32))
             return; // ImageSharp reports these itself
-        long stride = (bitsPerPixel * width + 31) / 32 * 4;
-        long needed = offset + stride * height;
-        if (data.Length < needed)
-            throw new CorruptImageException(
-                $"The BMP is truncated: its header declares {width}x{height} at {bitsPerPixel} bits per pixel, " +
-                $"{needed:N0} bytes with the headers, but the file has {data.Length:N0}.");
+        long stride = (bitsPerPixel * width + 31) / 32 * 4; // < 2^37: no overflow
+        long available = data.Length - (long)offset;
+        if (available < 0 || height > available / stride)
+            throw Truncated(
+                $"its header declares {width}x{height} at {bitsPerPixel} bits per pixel, " +
+                $"{offset + (decimal)stride * height:N0} bytes with the headers, but the file has {data.Length:N0}");
     }
+
+    private static CorruptImageException Truncated(string what) => new($"The BMP is truncated: {what}.");
 }

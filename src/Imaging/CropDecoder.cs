@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
@@ -79,10 +80,15 @@ public sealed record RgbCrop(int Height, int Width, byte[] Pixels);
 /// </summary>
 /// <remarks>
 /// <para>Order of work: the bytes are read (at most <see cref="CropDecoderOptions.MaxBytes"/>) and the format detected from
-/// them; a PNG's chunks and a WebP's RIFF chunks are walked (truncation, compressed text bombs, animation); the header
-/// is identified and its sides checked against <see cref="CropDecoderOptions.MaxSide"/> and its width x height against
-/// <see cref="CropDecoderOptions.MaxPixels"/>; a JPEG's markers (scan count, end-of-image), a BMP's length and a GIF's
-/// first-image blocks are checked; only then are pixels decoded. These checks are linear scans of the bytes in memory.
+/// them; then, <b>before ImageSharp reads any header</b>, the container is walked and every header field that ImageSharp
+/// turns into a seek or an allocation is checked against the file's length: a PNG's chunk lengths (and its compressed
+/// text, a bomb), a WebP's RIFF chunk sizes (and animation), a JPEG's segment lengths and scan count, a GIF's blocks up to
+/// the end of its first image, a BMP's info-header size, palette and pixel-data offset, a TIFF's directory offsets, entry
+/// counts, tag value offsets and strips. So no allocation is sized from a header field that the file's own length cannot
+/// justify (pixel buffers are sized from width x height, which the next step bounds). Then the header is identified and
+/// its sides checked against <see cref="CropDecoderOptions.MaxSide"/> and its width x height against
+/// <see cref="CropDecoderOptions.MaxPixels"/>; an uncompressed BMP's length is checked against its rows; only then are
+/// pixels decoded. These checks are linear scans of the bytes in memory.
 /// A file cut short is refused as corrupt rather than decoded with made-up pixels (for run-length BMPs and for
 /// bitstream data inside a complete container this is left to ImageSharp, which may fill missing pixels).</para>
 /// <para>Colour: every colour model (grey, grey+alpha, RGBA, CMYK/YCCK JPEG, 16-bit PNG, palette) is converted to 8-bit
@@ -92,15 +98,19 @@ public sealed record RgbCrop(int Height, int Width, byte[] Pixels);
 /// cut off first, so a cut-out padded with transparency gives the same crop as the opaque region alone (an image with
 /// no visible pixel at all is refused with <see cref="EmptyImageException"/>).
 /// 16-bit channels are scaled to 8 bits (value * 255 / 65535, rounded).</para>
-/// <para>Geometry: EXIF orientation is applied (the output is upright); an animated GIF keeps its first frame only; an
+/// <para>Geometry: EXIF orientation is applied (the output is upright); an animated GIF keeps its first frame only, a
+/// multi-page TIFF its first page (at most <see cref="TiffStructure.MaxDirectories"/> directories are accepted); an
 /// animated WebP is refused with <see cref="UnsupportedImageException"/> (ImageSharp 2.1 cannot decode it).
 /// The resize stretches to exactly Height x Width: a crop's aspect ratio is <b>not</b> preserved, as in re-ID training
 /// (Market-1501 crops are resized to 256x128 regardless of aspect). The resampler is
 /// <see cref="KnownResamplers.Triangle"/> (bilinear, widened when downscaling so it antialiases), the closest ImageSharp
 /// match to PIL's <c>BILINEAR</c> that torchvision's <c>Resize</c> uses.</para>
-/// <para>Errors: bad image data only ever ends in an <see cref="ImageInputException"/> subclass. Errors of the caller's
-/// stream itself (<see cref="IOException"/>, <see cref="ObjectDisposedException"/>, <see cref="NotSupportedException"/>
-/// from a stream that cannot be read) pass through unchanged: they are not the image's fault.</para>
+/// <para>Errors: bad image data only ever ends in an <see cref="ImageInputException"/> subclass. Only the exceptions that
+/// mean "these bytes are bad" become one (see <see cref="IsBadData"/>): a fault of the process itself (an assembly or a
+/// native library that cannot load, <see cref="OutOfMemoryException"/>, a bug) passes through unchanged, so a server
+/// reports it as its own fault, not the client's. Errors of the caller's stream itself (<see cref="IOException"/>,
+/// <see cref="ObjectDisposedException"/>, <see cref="NotSupportedException"/> from a stream that cannot be read) pass
+/// through unchanged too.</para>
 /// <para>Thread-safe: no shared mutable state.</para>
 /// </remarks>
 public static class CropDecoder
@@ -110,57 +120,44 @@ public static class CropDecoder
 
     /// <summary>File extensions of the accepted formats, lower case with the dot.</summary>
     public static IReadOnlyList<string> SupportedExtensions { get; } =
-        [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"];
+        [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"];
 
-    // Only the five formats of the contract; GIF decodes its first frame only (no work on the rest of an animation).
+    // Only the six formats of the contract; GIF and TIFF decode their first frame (page) only: no work on the rest of an
+    // animation or a multi-page file.
     private static readonly Configuration Config = CreateConfiguration();
 
-    private static Configuration CreateConfiguration()
+    internal static Configuration CreateConfiguration()
     {
         var config = new Configuration(
             new JpegConfigurationModule(),
             new PngConfigurationModule(),
             new WebpConfigurationModule(),
             new BmpConfigurationModule(),
-            new GifConfigurationModule());
+            new GifConfigurationModule(),
+            new TiffConfigurationModule());
         config.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        config.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
         return config;
     }
 
     /// <summary>
-    /// Reads an image (JPEG, PNG, still WebP, BMP, GIF first frame) from <paramref name="stream"/>, applies EXIF
+    /// Reads an image (JPEG, PNG, still WebP, BMP, GIF first frame, TIFF first page) from <paramref name="stream"/>, applies EXIF
     /// orientation, converts any colour model to 8-bit RGB and resizes to <see cref="CropDecoderOptions.Height"/> x
     /// <see cref="CropDecoderOptions.Width"/>.
     /// </summary>
     /// <returns>HWC RGB, exactly Height x Width x 3 bytes.</returns>
     /// <exception cref="NotAnImageException">Unknown format or empty stream.</exception>
-    /// <exception cref="UnsupportedImageException">Known format, unsupported feature (animated WebP).</exception>
+    /// <exception cref="UnsupportedImageException">An image format this decoder does not read (HEIF, AVIF, JPEG 2000, PSD...),
+    /// or a supported format with an unsupported feature (animated WebP).</exception>
     /// <exception cref="CorruptImageException">Known format, undecodable or truncated data, too many JPEG scans.</exception>
     /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed text over the limit.</exception>
     /// <exception cref="IOException">Reading <paramref name="stream"/> failed (passed through, as are the stream's other errors).</exception>
-    public static RgbCrop DecodeAndResize(Stream stream, CropDecoderOptions? options = null)
-    {
-        options ??= CropDecoderOptions.Default;
-        using var image = LoadOriented(stream, options);
-        try
-        {
-            image.Mutate(x => x.Resize(new ResizeOptions
-            {
-                Size = new Size(options.Width, options.Height),
-                Mode = ResizeMode.Stretch,
-                Sampler = Resampler,
-            }));
-        }
-        catch (InvalidMemoryOperationException e)
-        {
-            throw new ImageTooLargeException($"The {image.Width}x{image.Height} image is too large to resize: {e.Message}", e);
-        }
-        return ToCrop(image);
-    }
+    public static RgbCrop DecodeAndResize(Stream stream, CropDecoderOptions? options = null) => DecodeAndResizeWith(stream, options, Config);
 
     /// <summary>As <see cref="DecodeAndResize"/> without the resize: the oriented RGB image at its own size.</summary>
     /// <exception cref="NotAnImageException">Unknown format or empty stream.</exception>
-    /// <exception cref="UnsupportedImageException">Known format, unsupported feature (animated WebP).</exception>
+    /// <exception cref="UnsupportedImageException">An image format this decoder does not read (HEIF, AVIF, JPEG 2000, PSD...),
+    /// or a supported format with an unsupported feature (animated WebP).</exception>
     /// <exception cref="CorruptImageException">Known format, undecodable or truncated data, too many JPEG scans.</exception>
     /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed text over the limit.</exception>
     /// <exception cref="IOException">Reading <paramref name="stream"/> failed (passed through, as are the stream's other errors).</exception>
@@ -193,40 +190,70 @@ public static class CropDecoder
         }
     }
 
-    private static Image<Rgb24> LoadOriented(Stream stream, CropDecoderOptions options)
+    // The same path with another ImageSharp configuration: the fault tests' seam (a decoder that throws as a missing
+    // assembly would) and the fuzz target's (one thread, for stable coverage).
+    internal static RgbCrop DecodeAndResizeWith(Stream stream, CropDecoderOptions? options, Configuration config)
+    {
+        options ??= CropDecoderOptions.Default;
+        using var image = LoadOriented(stream, options, config);
+        try
+        {
+            image.Mutate(x => x.Resize(new ResizeOptions
+            {
+                Size = new Size(options.Width, options.Height),
+                Mode = ResizeMode.Stretch,
+                Sampler = Resampler,
+            }));
+        }
+        catch (InvalidMemoryOperationException e)
+        {
+            throw new ImageTooLargeException($"The {image.Width}x{image.Height} image is too large to resize: {e.Message}", e);
+        }
+        return ToCrop(image);
+    }
+
+    private static Image<Rgb24> LoadOriented(Stream stream, CropDecoderOptions options) => LoadOriented(stream, options, Config);
+
+    private static Image<Rgb24> LoadOriented(Stream stream, CropDecoderOptions options, Configuration config)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var bytes = ReadCapped(stream, options.MaxBytes);
         if (bytes.Length == 0)
             throw new NotAnImageException("The image is empty (0 bytes).");
 
-        var format = Image.DetectFormat(Config, bytes);
+        var format = Image.DetectFormat(config, bytes);
         if (format is null)
+        {
+            if (UnsupportedFormats.Name(bytes) is { } known)
+                throw new UnsupportedImageException(
+                    $"The data is a {known} image; this service decodes {UnsupportedFormats.Accepted} only. Convert it to one of those.");
             throw new NotAnImageException(NotAnImageMessage);
-        // Structure that must be checked before ImageSharp reads the header: Identify already inflates PNG text
-        // chunks, and throws on animated WebP.
+        }
+        // Every header field ImageSharp turns into a seek or an allocation (chunk and segment lengths, offsets, counts) is
+        // checked against the file's length here, before ImageSharp reads the header: Identify already allocates from
+        // them (a BMP's palette, a TIFF's tag values), inflates PNG text and follows TIFF directory chains.
         if (format == PngFormat.Instance)
             PngStructure.Check(bytes);
         else if (format == WebpFormat.Instance)
             WebpStructure.Check(bytes);
+        else if (format == JpegFormat.Instance)
+            JpegStructure.Check(bytes, options.MaxJpegScans);
+        else if (format == GifFormat.Instance)
+            GifStructure.Check(bytes);
+        else if (format == BmpFormat.Instance)
+            BmpStructure.CheckHeaders(bytes);
+        else if (format == TiffFormat.Instance)
+            TiffStructure.Check(bytes);
 
         using var buffer = new MemoryStream(bytes, writable: false);
         IImageInfo? info;
         try
         {
-            info = Image.Identify(Config, buffer);
+            info = Image.Identify(config, buffer);
         }
-        catch (UnknownImageFormatException e)
+        catch (Exception e) when (IsBadData(e))
         {
-            throw new NotAnImageException(NotAnImageMessage, e);
-        }
-        catch (NotSupportedException e)
-        {
-            throw Unsupported(format, e);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new CorruptImageException($"The {format.Name} header could not be read: {e.Message}", e);
+            throw Classify(format, e, "header could not be read");
         }
         if (info is null)
             throw new NotAnImageException(NotAnImageMessage);
@@ -239,34 +266,19 @@ public static class CropDecoder
         if (pixels > options.MaxPixels)
             throw new ImageTooLargeException(
                 $"The {format.Name} header declares {info.Width}x{info.Height} = {pixels:N0} pixels; the limit is {options.MaxPixels:N0}.");
-        if (format == JpegFormat.Instance)
-            JpegStructure.Check(bytes, options.MaxJpegScans);
-        else if (format == BmpFormat.Instance)
-            BmpStructure.Check(bytes);
-        else if (format == GifFormat.Instance)
-            GifStructure.Check(bytes);
+        // After the size check, so a small file claiming a huge size is "too large" rather than "truncated".
+        if (format == BmpFormat.Instance)
+            BmpStructure.CheckPixelLength(bytes);
 
         buffer.Position = 0;
         Image<Rgb24> image;
         try
         {
-            image = format == JpegFormat.Instance ? Image.Load<Rgb24>(Config, buffer) : LoadTrimmingTransparentBorder(buffer);
+            image = format == JpegFormat.Instance ? Image.Load<Rgb24>(config, buffer) : LoadTrimmingTransparentBorder(buffer, config);
         }
-        catch (UnknownImageFormatException e)
+        catch (Exception e) when (IsBadData(e))
         {
-            throw new NotAnImageException(NotAnImageMessage, e);
-        }
-        catch (NotSupportedException e)
-        {
-            throw Unsupported(format, e);
-        }
-        catch (InvalidMemoryOperationException e)
-        {
-            throw new ImageTooLargeException($"The {format.Name} image is too large to decode: {e.Message}", e);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException and not ImageInputException)
-        {
-            throw new CorruptImageException($"The {format.Name} data could not be decoded: {e.Message}", e);
+            throw Classify(format, e, "data could not be decoded");
         }
 
         try
@@ -283,6 +295,34 @@ public static class CropDecoder
         }
     }
 
+    /// <summary>
+    /// True for the exceptions that mean "these bytes are bad" (or name an unsupported feature or a too-large size):
+    /// ImageSharp's <see cref="ImageFormatException"/> family (<see cref="InvalidImageContentException"/>,
+    /// <see cref="UnknownImageFormatException"/>), its <see cref="InvalidMemoryOperationException"/> (a size it cannot
+    /// allocate), <see cref="NotSupportedException"/> (a feature it lacks), <see cref="InvalidDataException"/> (a broken
+    /// zlib stream) and <see cref="EndOfStreamException"/> (data cut short). Everything else is a fault of this process,
+    /// not of the image, and passes through unchanged: a missing assembly or native library
+    /// (<see cref="FileNotFoundException"/>, <see cref="FileLoadException"/>, <see cref="BadImageFormatException"/>,
+    /// <see cref="TypeLoadException"/>, <see cref="DllNotFoundException"/>, <see cref="MissingMemberException"/>,
+    /// <see cref="TypeInitializationException"/>), <see cref="OutOfMemoryException"/>,
+    /// <see cref="PlatformNotSupportedException"/>, and any other exception (a bug).
+    /// </summary>
+    internal static bool IsBadData(Exception e) => e switch
+    {
+        PlatformNotSupportedException => false,
+        ImageFormatException or InvalidMemoryOperationException or NotSupportedException or InvalidDataException
+            or EndOfStreamException => true,
+        _ => false,
+    };
+
+    private static ImageInputException Classify(IImageFormat format, Exception e, string what) => e switch
+    {
+        UnknownImageFormatException => new NotAnImageException(NotAnImageMessage, e),
+        NotSupportedException n => Unsupported(format, n),
+        InvalidMemoryOperationException => new ImageTooLargeException($"The {format.Name} image is too large to decode: {e.Message}", e),
+        _ => new CorruptImageException($"The {format.Name} {what}: {e.Message}", e),
+    };
+
     private static UnsupportedImageException Unsupported(IImageFormat format, NotSupportedException e) =>
         new($"The {format.Name} uses a feature this decoder does not support: {e.Message}", e);
 
@@ -291,9 +331,9 @@ public static class CropDecoder
     // the opaque region as a detector's RGB crop would be. Partly transparent pixels keep their RGB (alpha is dropped).
     // An image with no visible pixel at all is refused (EmptyImageException): an empty detector cut-out is not a person,
     // and all such images would embed alike and match each other.
-    private static Image<Rgb24> LoadTrimmingTransparentBorder(Stream buffer)
+    private static Image<Rgb24> LoadTrimmingTransparentBorder(Stream buffer, Configuration config)
     {
-        using var rgba = Image.Load<Rgba32>(Config, buffer);
+        using var rgba = Image.Load<Rgba32>(config, buffer);
         while (rgba.Frames.Count > 1)
             rgba.Frames.RemoveFrame(rgba.Frames.Count - 1);
         int top = int.MaxValue, bottom = -1, left = int.MaxValue, right = -1;
@@ -320,7 +360,7 @@ public static class CropDecoder
         return rgba.CloneAs<Rgb24>();
     }
 
-    private const string NotAnImageMessage = "The data is not a supported image (JPEG, PNG, WebP, BMP or GIF).";
+    private const string NotAnImageMessage = $"The data is not an image in a supported format ({UnsupportedFormats.Accepted}).";
 
     private static byte[] ReadCapped(Stream stream, long maxBytes)
     {

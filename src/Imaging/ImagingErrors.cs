@@ -24,17 +24,19 @@ public abstract class ImageInputException(string code, string message, Exception
 /// person to embed.</summary>
 public sealed class EmptyImageException(string message, Exception? inner = null) : ImageInputException("empty_image", message, inner);
 
-/// <summary>The bytes are not in any supported image format (JPEG, PNG, WebP, BMP, GIF).</summary>
+/// <summary>The bytes are in no image format this decoder knows of (neither a supported one, JPEG, PNG, WebP, BMP, GIF,
+/// TIFF, nor a recognised unsupported one, which is <see cref="UnsupportedImageException"/>).</summary>
 public sealed class NotAnImageException(string message, Exception? inner = null) : ImageInputException("not_an_image", message, inner);
 
 /// <summary>
-/// A supported format using a feature this decoder does not read: an animated WebP, or any feature ImageSharp 2.1 reports
-/// with <see cref="NotSupportedException"/>. The file may well be valid; a still, baseline re-encode of it will decode.
+/// A known image format this decoder does not read (HEIF/HEIC, AVIF, JPEG 2000, JPEG XL, PSD, ICO, Netpbm, QOI, OpenEXR,
+/// DDS, TGA: recognised by signature), or a supported format using a feature this decoder does not read: an animated
+/// WebP, a tiled or otherwise unusual TIFF, or any feature ImageSharp 2.1 reports with <see cref="NotSupportedException"/>. The file may well be valid; a still, baseline re-encode of it will decode.
 /// </summary>
 public sealed class UnsupportedImageException(string message, Exception? inner = null) : ImageInputException("unsupported_image", message, inner);
 
-/// <summary>The format was recognised but the data could not be decoded (truncated, broken chunk, zero-sized, too many
-/// JPEG scans).</summary>
+/// <summary>The format was recognised but the data could not be decoded (truncated, broken chunk, a header field pointing
+/// outside the file, zero-sized, too many JPEG scans, a TIFF directory loop).</summary>
 public sealed class CorruptImageException(string message, Exception? inner = null) : ImageInputException("corrupt_image", message, inner);
 
 /// <summary>

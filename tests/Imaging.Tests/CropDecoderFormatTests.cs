@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
 using static SanReid.Imaging.Tests.TestImages;
@@ -15,7 +16,7 @@ public class CropDecoderFormatTests
 {
     public static TheoryData<string, int> Formats => new()
     {
-        { "jpeg", 12 }, { "png", 0 }, { "webp-lossless", 0 }, { "webp-lossy", 16 }, { "bmp", 0 }, { "gif", 24 },
+        { "jpeg", 12 }, { "png", 0 }, { "webp-lossless", 0 }, { "webp-lossy", 16 }, { "bmp", 0 }, { "gif", 24 }, { "tiff", 0 },
     };
 
     private static IImageEncoder EncoderFor(string name) => name switch
@@ -26,6 +27,7 @@ public class CropDecoderFormatTests
         "webp-lossy" => new WebpEncoder { FileFormat = WebpFileFormatType.Lossy, Quality = 95 },
         "bmp" => new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 },
         "gif" => new GifEncoder(),
+        "tiff" => new TiffEncoder(),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -5,6 +5,7 @@ using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
 using static SanReid.Imaging.Tests.TestImages;
@@ -17,7 +18,7 @@ namespace SanReid.Imaging.Tests;
 /// </summary>
 public class CropDecoderTruncationTests
 {
-    public static TheoryData<string> Containers => new() { "bmp", "gif", "webp-lossless", "webp-lossy" };
+    public static TheoryData<string> Containers => new() { "bmp", "gif", "webp-lossless", "webp-lossy", "tiff" };
 
     private static IImageEncoder EncoderFor(string name) => name switch
     {
@@ -25,6 +26,7 @@ public class CropDecoderTruncationTests
         "gif" => new GifEncoder(),
         "webp-lossless" => new WebpEncoder { FileFormat = WebpFileFormatType.Lossless },
         "webp-lossy" => new WebpEncoder { FileFormat = WebpFileFormatType.Lossy, Quality = 90 },
+        "tiff" => new TiffEncoder(),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -41,7 +43,7 @@ public class CropDecoderTruncationTests
         Assert.Contains("truncated", e.Message);
     }
 
-    public static TheoryData<string> AllFormats => new() { "jpeg", "png", "bmp", "gif", "webp-lossless", "webp-lossy" };
+    public static TheoryData<string> AllFormats => new() { "jpeg", "png", "bmp", "gif", "webp-lossless", "webp-lossy", "tiff" };
 
     [Theory]
     [MemberData(nameof(AllFormats))]

@@ -12,7 +12,7 @@ public static class EmbeddingsApi
         app.MapPost("/embeddings", CreateEmbeddings)
             .WithName("CreateEmbeddings")
             .WithSummary("Embed one or more person crops")
-            .WithDescription("multipart/form-data with one or more files in field 'images' (JPEG, PNG, WebP, BMP, GIF). "
+            .WithDescription("multipart/form-data with one or more files in field 'images' (JPEG, PNG, WebP, BMP, GIF, TIFF). "
                 + "Returns one D-dimensional unit-norm embedding per image, in upload order.")
             .WithTags("Embeddings")
             .Accepts<IFormFileCollection>("multipart/form-data")

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using SanReid.Api.Model;
+using SanReid.Api.Services;
 using SanReid.Imaging;
 using SanReid.Index;
 
@@ -8,14 +9,21 @@ namespace SanReid.Api.Extensions;
 
 /// <summary>
 /// Maps every known client-caused exception to a 4xx ProblemDetails with a stable <c>code</c> extension. Anything
-/// else is left to the default handler (500, code <c>internal_error</c>): that is a bug, not bad input.
+/// else is a fault of the server, not bad input: logged here at error level, then left to the default handler (500,
+/// code <c>internal_error</c>, the request id), and counted in <c>sanreid_server_errors_total</c>.
 /// </summary>
 public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (Map(exception) is not var (status, code, title, detail))
+        {
+            // A fault of the server (a bug, an assembly or native library that cannot load, memory): the default handler
+            // answers 500 internal_error with the request id; the log line carries the exception and the request id scope.
+            logger.LogError(exception, "{Method} {Path} -> 500 internal_error: {ExceptionType}",
+                httpContext.Request.Method, httpContext.Request.Path, exception.GetType().FullName);
             return false;
+        }
         logger.LogInformation("{Method} {Path} -> {Status} {Code}: {Detail}",
             httpContext.Request.Method, httpContext.Request.Path, status, code, detail);
         httpContext.Response.StatusCode = status;
@@ -27,16 +35,23 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
             {
                 Status = status,
                 Title = title,
-                Detail = detail,
+                // Framework messages may quote request text (a content type, a header): no hidden character gets through.
+                Detail = ClientText.EscapeHidden(detail),
                 Extensions = { ["code"] = code },
             },
         });
     }
 
-    private static (int Status, string Code, string Title, string Detail)? Map(Exception exception) => exception switch
+    /// <summary>
+    /// The 4xx answer for an exception caused by the request (status, code, title, detail); null for anything else,
+    /// which is a server fault (500). Public for the fuzz target of the form reader, which counts a null as a crash.
+    /// </summary>
+    public static (int Status, string Code, string Title, string Detail)? Map(Exception exception) => exception switch
     {
         ApiProblemException e => (e.Status, e.Code, e.Title, e.Message),
         ImageTooLargeException e => (StatusCodes.Status413PayloadTooLarge, e.Code, "Image too large", e.Message),
+        // A known image format (or feature) the decoder does not read: the media type is what is unsupported.
+        UnsupportedImageException e => (StatusCodes.Status415UnsupportedMediaType, e.Code, "Unsupported image format", e.Message),
         ImageInputException e => (StatusCodes.Status400BadRequest, e.Code, "Unusable image", e.Message),
         DuplicateExternalIdException e => (StatusCodes.Status409Conflict, ErrorCodes.DuplicateExternalId, "Duplicate external id", e.Message),
         BadHttpRequestException { InnerException: InvalidDataException inner } e => ForInvalidData(inner, $"{e.Message} {inner.Message}"),

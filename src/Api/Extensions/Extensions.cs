@@ -10,6 +10,7 @@ using SanReid.Api.Apis;
 using SanReid.Api.Model;
 using SanReid.Api.Options;
 using SanReid.Api.Services;
+using SanReid.Imaging;
 using SanReid.Index;
 
 namespace SanReid.Api.Extensions;
@@ -45,15 +46,7 @@ public static class Extensions
             k.Limits.MaxRequestBodySize = l.Value.MaxBodyBytes;
             k.AddServerHeader = false;
         });
-        services.AddOptions<FormOptions>().Configure<IOptions<LimitsOptions>>((f, l) =>
-        {
-            f.MultipartBodyLengthLimit = l.Value.MaxBodyBytes;
-            f.ValueCountLimit = 1024;
-            f.MultipartHeadersLengthLimit = 16 * 1024;
-            f.KeyLengthLimit = 1024;
-            // Text fields are at most 256 characters; FormReading applies this to multipart text parts too.
-            f.ValueLengthLimit = 4 * 1024;
-        });
+        services.AddOptions<FormOptions>().Configure<IOptions<LimitsOptions>>((f, l) => ConfigureFormLimits(f, l.Value.MaxBodyBytes));
         // Binding failures (wrong content type, unreadable form) throw BadHttpRequestException, which the exception
         // handler turns into ProblemDetails with a code instead of an empty 4xx.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -100,6 +93,7 @@ public static class Extensions
 
             return store;
         });
+        services.AddSingleton<CropDecode>(CropDecoder.DecodeAndResize);
         services.AddSingleton<ImageUploads>();
         services.AddSingleton<EmbeddingBatcher>();
         services.AddSingleton<ApiKeyStore>();
@@ -156,6 +150,20 @@ public static class Extensions
         });
     }
 
+    /// <summary>
+    /// The form limits of the service: body <paramref name="maxBodyBytes"/>, 1024 parts, 16 KiB of part headers, field
+    /// names of 1024 characters, text values of 4 KiB. Public so the form reader's fuzz target runs with the same limits.
+    /// </summary>
+    public static void ConfigureFormLimits(FormOptions f, long maxBodyBytes)
+    {
+        f.MultipartBodyLengthLimit = maxBodyBytes;
+        f.ValueCountLimit = 1024;
+        f.MultipartHeadersLengthLimit = 16 * 1024;
+        f.KeyLengthLimit = 1024;
+        // Text fields are at most 256 characters; FormReading applies this to multipart text parts too.
+        f.ValueLengthLimit = 4 * 1024;
+    }
+
     // One token bucket per API key (valid keys only) or, without one, per client address; /api/v1 endpoints only.
     private static RateLimitPartition<string> RateLimitPartitionFor(HttpContext context)
     {
@@ -179,7 +187,7 @@ public static class Extensions
     /// <summary>
     /// Outermost: a request id (the client's <c>X-Request-Id</c> when it is 1-64 characters of [A-Za-z0-9._-], else the
     /// server's trace identifier) echoed in the response, in a logging scope and in every ProblemDetails; and the
-    /// rejected-requests counter by error code.
+    /// rejected-requests (4xx) and server-errors (5xx) counters by error code.
     /// </summary>
     public static void UseRequestTelemetry(this WebApplication app)
     {
@@ -204,10 +212,10 @@ public static class Extensions
             finally
             {
                 int status = context.Response.StatusCode;
-                if (status is >= 400 and < 500)
+                if (status >= 400)
                 {
                     string code = context.Items[ProblemWriter.CodeItem] as string ?? ErrorCodes.ForStatus(status);
-                    metrics.Rejected.WithLabels(code).Inc();
+                    (status < 500 ? metrics.Rejected : metrics.ServerErrors).WithLabels(code).Inc();
                 }
             }
         });

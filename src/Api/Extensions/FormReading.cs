@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using SanReid.Api.Model;
+using SanReid.Api.Services;
 
 namespace SanReid.Api.Extensions;
 
@@ -39,7 +40,7 @@ public static class FormReading
         foreach (var (name, value) in values)
         {
             if (value.Count > 1 && SingleValued.Contains(name))
-                throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The {what} '{name}' was given {value.Count} times; it takes one value.");
+                throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The {what} '{Clip(name)}' was given {value.Count} times; it takes one value.");
         }
     }
 
@@ -47,20 +48,46 @@ public static class FormReading
     {
         var request = context.Request;
         var options = context.RequestServices.GetRequiredService<IOptions<FormOptions>>().Value;
-        var cancel = context.RequestAborted;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
             || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
             // application/x-www-form-urlencoded: the framework's reader applies ValueLengthLimit / KeyLengthLimit itself.
-            return await request.ReadFormAsync(cancel);
+            return await request.ReadFormAsync(context.RequestAborted);
         }
+        var form = await ReadMultipartAsync(request.Body, request.ContentType!, options, context.Response.RegisterForDisposeAsync,
+            context.RequestAborted);
+        // Through the request's own form feature: a FormFeature built from a collection alone remembers a url-encoded
+        // content type and reads the (already consumed) body again for a multipart request.
+        request.Form = form;
+        return form;
+    }
+
+    /// <summary>
+    /// Reads a whole <c>multipart/form-data</c> body with the limits of <paramref name="options"/> (see the class
+    /// remarks). Public for the fuzz target (fuzz/Forms.Fuzz), which feeds it bodies as the middleware does.
+    /// </summary>
+    /// <param name="body">The request body (read to its end, or to the first error).</param>
+    /// <param name="contentType">The request's Content-Type; its <c>boundary</c> parameter delimits the parts.</param>
+    /// <param name="options">Form limits (the service's <see cref="FormOptions"/>).</param>
+    /// <param name="registerForDispose">Receives each file buffer (memory, or a temp file past 64 KiB): the caller disposes
+    /// them when the request ends.</param>
+    /// <param name="cancel">Cancels the read.</param>
+    /// <exception cref="ApiProblemException">400 <c>invalid_field</c> or <c>malformed_multipart</c>.</exception>
+    /// <exception cref="InvalidDataException">The body is over <see cref="FormOptions.MultipartBodyLengthLimit"/> (413).</exception>
+    /// <exception cref="BadHttpRequestException">Kestrel's body limits (413) or a client that stopped sending.</exception>
+    public static async Task<FormCollection> ReadMultipartAsync(Stream body, string contentType, FormOptions options,
+        Action<IAsyncDisposable> registerForDispose, CancellationToken cancel)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var type)
+            || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            throw Malformed("The body is not multipart/form-data.");
         string boundary = HeaderUtilities.RemoveQuotes(type.Boundary).ToString();
         if (string.IsNullOrWhiteSpace(boundary))
             throw Malformed("multipart/form-data without a boundary parameter.");
         if (boundary.Length > options.MultipartBoundaryLengthLimit)
             throw Malformed($"The multipart boundary is {boundary.Length} characters; at most {options.MultipartBoundaryLengthLimit} are allowed.");
 
-        var reader = new MultipartReader(boundary, request.Body)
+        var reader = new MultipartReader(boundary, body)
         {
             HeadersCountLimit = options.MultipartHeadersCountLimit,
             HeadersLengthLimit = options.MultipartHeadersLengthLimit,
@@ -75,21 +102,22 @@ public static class FormReading
             {
                 if (++sections > options.ValueCountLimit)
                     throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"More than {options.ValueCountLimit} form fields.");
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                    || !(disposition.IsFileDisposition() || disposition.IsFormDisposition()))
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
                     continue; // as the framework does: parts that are not form-data are ignored
+                var (isFile, fileName) = FileDisposition(section, disposition);
+                if (!isFile && !disposition.IsFormDisposition())
+                    continue;
                 string name = HeaderUtilities.RemoveQuotes(disposition.Name).ToString();
                 if (name.Length > options.KeyLengthLimit)
                     throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"A form field name is over {options.KeyLengthLimit} characters.");
-                if (disposition.IsFileDisposition())
+                if (isFile)
                 {
-                    var file = new FileMultipartSection(section, disposition);
-                    var body = new FileBufferingReadStream(section.Body, options.MemoryBufferThreshold, options.MultipartBodyLengthLimit,
+                    var buffer = new FileBufferingReadStream(section.Body, options.MemoryBufferThreshold, options.MultipartBodyLengthLimit,
                         () => Environment.GetEnvironmentVariable("ASPNETCORE_TEMP") ?? Path.GetTempPath());
-                    context.Response.RegisterForDisposeAsync(body);
-                    await body.DrainAsync(cancel);
-                    body.Position = 0;
-                    files.Add(new FormFile(body, 0, body.Length, name, file.FileName) { Headers = new HeaderDictionary(section.Headers) });
+                    registerForDispose(buffer);
+                    await buffer.DrainAsync(cancel);
+                    buffer.Position = 0;
+                    files.Add(new FormFile(buffer, 0, buffer.Length, name, fileName) { Headers = new HeaderDictionary(section.Headers) });
                 }
                 else
                 {
@@ -105,11 +133,22 @@ public static class FormReading
         {
             throw Malformed($"The multipart body could not be read: {e.Message}"); // truncated body, missing final boundary
         }
-        var form = new FormCollection(fields.HasValues ? fields.GetResults() : null, files);
-        // Through the request's own form feature: a FormFeature built from a collection alone remembers a url-encoded
-        // content type and reads the (already consumed) body again for a multipart request.
-        request.Form = form;
-        return form;
+        return new FormCollection(fields.HasValues ? fields.GetResults() : null, files);
+    }
+
+    // Whether the part is a file and its filename* (RFC 5987, charset'language'percent-encoded) or filename. The framework
+    // decodes filename* with Encoding.GetEncoding(charset) whenever FileNameStar is read (IsFileDisposition and
+    // IsFormDisposition read it too), which throws NotSupportedException for UTF-7 (found by fuzzing): a bad header, 400.
+    private static (bool IsFile, string FileName) FileDisposition(MultipartSection section, ContentDispositionHeaderValue disposition)
+    {
+        try
+        {
+            return disposition.IsFileDisposition() ? (true, new FileMultipartSection(section, disposition).FileName) : (false, "");
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or DecoderFallbackException)
+        {
+            throw Malformed($"A part's filename could not be decoded: {e.Message}");
+        }
     }
 
     // Reads at most limit + 1 bytes: a longer field is refused without reading (or keeping) the rest.
@@ -148,5 +187,6 @@ public static class FormReading
     private static ApiProblemException Malformed(string detail) =>
         new(StatusCodes.Status400BadRequest, ErrorCodes.MalformedMultipart, "Malformed multipart body", detail);
 
-    private static string Clip(string value) => value.Length <= 40 ? value : value[..40] + "…";
+    // Client text quoted back in a detail: hidden characters escaped, at most 40 characters.
+    private static string Clip(string value) => ClientText.ForDisplay(value);
 }

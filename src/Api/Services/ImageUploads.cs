@@ -5,14 +5,22 @@ using SanReid.Imaging;
 
 namespace SanReid.Api.Services;
 
-/// <summary>An uploaded image decoded to the model's input size; <see cref="FileName"/> is the upload's name (no path).</summary>
+/// <summary>An uploaded image decoded to the model's input size; <see cref="FileName"/> is the upload's name as
+/// <see cref="ClientText.FileName"/> cleans it (last path segment, NFC, no hidden characters, at most 255 characters).</summary>
 public sealed record DecodedUpload(string FileName, RgbCrop Crop);
+
+/// <summary>
+/// The decoder <see cref="ImageUploads"/> runs: <see cref="CropDecoder.DecodeAndResize"/> (registered in
+/// Extensions.AddApplicationServices). A seam for the tests that inject server faults (an assembly that cannot load);
+/// bad bytes are always tested through the real decoder.
+/// </summary>
+public delegate RgbCrop CropDecode(Stream stream, CropDecoderOptions options);
 
 /// <summary>
 /// Turns multipart image fields into model-ready crops through <see cref="CropDecoder"/>, enforcing the per-request
 /// limits. Errors name the offending upload.
 /// </summary>
-public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> limits)
+public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> limits, CropDecode decode)
 {
     private readonly LimitsOptions _limits = limits.Value;
 
@@ -41,11 +49,11 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
 
     private DecodedUpload Decode(IFormFile file)
     {
-        string name = SafeName(file.FileName);
+        string name = ClientText.FileName(file.FileName);
         try
         {
             using var stream = file.OpenReadStream();
-            return new DecodedUpload(name, CropDecoder.DecodeAndResize(stream, embedder.DecoderOptions(_limits.MaxPixels, _limits.MaxImageBytes)));
+            return new DecodedUpload(name, decode(stream, embedder.DecoderOptions(_limits.MaxPixels, _limits.MaxImageBytes)));
         }
         catch (ImageInputException e)
         {
@@ -64,14 +72,5 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
     }
 
     private static string OtherFields(IFormFileCollection? form) =>
-        form is { Count: > 0 } ? $" (file fields sent: {string.Join(", ", form.Select(f => f.Name).Distinct())})" : "";
-
-    // Only the last path segment of a client's file name, printable characters, at most 255.
-    private static string SafeName(string? fileName)
-    {
-        var name = Path.GetFileName((fileName ?? "").Replace('\\', '/'));
-        name = new string(name.Where(c => !char.IsControl(c)).ToArray());
-        if (name.Length > 255) name = name[..255];
-        return name.Length == 0 ? "upload" : name;
-    }
+        form is { Count: > 0 } ? $" (file fields sent: {string.Join(", ", form.Select(f => ClientText.ForDisplay(f.Name)).Distinct())})" : "";
 }

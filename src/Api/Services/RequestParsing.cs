@@ -91,23 +91,23 @@ public static partial class RequestParsing
     }
 
     /// <summary>
-    /// An optional text field of at most <paramref name="maxLength"/> characters, trimmed. Control characters (Cc) and
-    /// invisible format characters (Cf: bidi overrides such as U+202E, zero-width spaces) are refused, except the
-    /// zero-width (non-)joiners U+200C / U+200D that emoji and some scripts need. Code <c>invalid_field</c>.
+    /// An optional text field of at most <paramref name="maxLength"/> characters: normalised to Unicode NFC (so the
+    /// precomposed and the decomposed spelling of "café" are one label in storage, filters and listings), then trimmed.
+    /// Hidden characters (<see cref="ClientText.IsHidden"/>: control characters, invisible format characters such as
+    /// bidi overrides U+202E and zero-width spaces, line / paragraph separators, lone surrogates, unassigned code points)
+    /// are refused; the zero-width (non-)joiners U+200C / U+200D that emoji and some scripts need are allowed. Code
+    /// <c>invalid_field</c>.
     /// </summary>
     public static string? Text(string? value, string field, int maxLength = 256)
     {
         if (string.IsNullOrWhiteSpace(value))
             return null;
-        value = value.Trim();
-        if (value.Length > maxLength || value.Any(IsHidden))
+        value = ClientText.Nfc(value).Trim();
+        if (value.Length > maxLength || ClientText.HasHidden(value))
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
                 $"{field} must be at most {maxLength} printable characters (no control or bidi / format characters).");
         return value;
     }
-
-    private static bool IsHidden(char c) => char.IsControl(c)
-        || (char.GetUnicodeCategory(c) == UnicodeCategory.Format && c is not '\u200C' and not '\u200D');
 
     /// <summary>The filters shared by list and search; <c>from</c> must be before <c>to</c>.</summary>
     public static GalleryFilter? Filter(IEnumerable<string?> cameras, IEnumerable<string?> excludeCameras, string? from, string? to, string? label)
@@ -144,5 +144,6 @@ public static partial class RequestParsing
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?)?$")]
     private static partial System.Text.RegularExpressions.Regex IsoShape();
 
-    private static string Clip(string value) => value.Length <= 40 ? value : value[..40] + "…";
+    // Client text quoted back in a detail: hidden characters escaped, at most 40 characters.
+    private static string Clip(string value) => ClientText.ForDisplay(value);
 }

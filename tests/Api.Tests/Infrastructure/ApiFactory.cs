@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace SanReid.Api.Tests.Infrastructure;
@@ -23,7 +25,7 @@ public class ApiFactory : WebApplicationFactory<Program>
 
     private readonly IReadOnlyDictionary<string, string> _overrides;
 
-    public ApiFactory() : this(new Dictionary<string, string>(), waitUntilReady: true, withApiKey: true, logs: null)
+    public ApiFactory() : this(new Dictionary<string, string>(), waitUntilReady: true, withApiKey: true, logs: null, services: null)
     {
     }
 
@@ -32,14 +34,20 @@ public class ApiFactory : WebApplicationFactory<Program>
     /// <param name="waitUntilReady">Return only once /health/ready says 200 (false: right after the host started).</param>
     /// <param name="withApiKey">Configure <see cref="ApiKey"/> as a server key (false: a server with no keys unless overrides add some).</param>
     /// <param name="logs">Where the server logs (default: a new <see cref="LogCapture"/>); lets a test read the log of a server whose start-up failed.</param>
-    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady = true, bool withApiKey = true, LogCapture? logs = null) =>
-        new(overrides, waitUntilReady, withApiKey, logs);
+    /// <param name="services">Replaces services after the Api's own registrations (e.g. a decoder seam that injects a server fault).</param>
+    public static ApiFactory With(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady = true, bool withApiKey = true,
+        LogCapture? logs = null, Action<IServiceCollection>? services = null) =>
+        new(overrides, waitUntilReady, withApiKey, logs, services);
 
     // Not public: xunit class fixtures may have a single public constructor.
     private readonly bool _withApiKey;
 
-    private ApiFactory(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady, bool withApiKey, LogCapture? logs)
+    private readonly Action<IServiceCollection>? _services;
+
+    private ApiFactory(IReadOnlyDictionary<string, string> overrides, bool waitUntilReady, bool withApiKey, LogCapture? logs,
+        Action<IServiceCollection>? services)
     {
+        _services = services;
         Logs = logs ?? new LogCapture();
         _overrides = overrides;
         _withApiKey = withApiKey;
@@ -105,6 +113,8 @@ public class ApiFactory : WebApplicationFactory<Program>
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         foreach (var (key, value) in _overrides)
             builder.UseSetting(key, value);
+        if (_services is not null)
+            builder.ConfigureTestServices(_services);
     }
 
     protected override void Dispose(bool disposing)

@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+
+namespace SanReid.Imaging;
+
+/// <summary>
+/// A walk over a TIFF's image file directories (IFDs) in memory, before ImageSharp reads them (TIFF 6.0, section 2;
+/// BigTIFF): every header field that ImageSharp turns into a seek or an allocation is checked against the file's length
+/// first. The header's byte order and version (42, or 43 for BigTIFF) must be valid; every IFD (the chain from the header
+/// and the EXIF, GPS and interoperability sub-IFDs) must lie inside the file, be visited once (no loops) and be one of at
+/// most <see cref="MaxDirectories"/>; every entry whose value does not fit in the entry itself must point to
+/// count x type size bytes inside the file; the first image's strip (or tile) offsets and byte counts must be present,
+/// of equal number, and each strip must lie inside the file (a file cut inside its pixel data is refused rather than
+/// decoded with made-up pixels).
+/// </summary>
+internal static class TiffStructure
+{
+    /// <summary>Most IFDs (pages and sub-IFDs together) accepted in one file: 256. Only the first page is decoded, but
+    /// ImageSharp reads every IFD's entries.</summary>
+    public const int MaxDirectories = 256;
+
+    private const ushort StripOffsets = 273, StripByteCounts = 279, TileOffsets = 324, TileByteCounts = 325;
+    private const ushort ExifIfd = 34665, GpsIfd = 34853, InteropIfd = 40965;
+
+    /// <exception cref="CorruptImageException">A header field points outside the file, an IFD loop, too many IFDs, or the
+    /// first image's strips are missing or cut off.</exception>
+    public static void Check(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 8)
+            throw Corrupt("it ends inside its header");
+        bool little = data[0] == (byte)'I' && data[1] == (byte)'I';
+        if (!little && !(data[0] == (byte)'M' && data[1] == (byte)'M'))
+            throw Corrupt("its byte-order mark is neither II nor MM");
+        var tiff = new Reader(data, little);
+        ushort version = tiff.U16(2);
+        bool big = version == 43;
+        if (version != 42 && !big)
+            throw Corrupt($"its version is {version}, not 42 (TIFF) or 43 (BigTIFF)");
+        if (big && (data.Length < 16 || tiff.U16(4) != 8 || tiff.U16(6) != 0))
+            throw Corrupt("its BigTIFF header is malformed");
+
+        var visited = new HashSet<long>();
+        var pending = new Queue<long>();
+        long next = big ? tiff.U64(8) : tiff.U32(4);
+        bool first = true;
+        // The page chain, then the sub-IFDs found on the way.
+        while (next != 0 || pending.Count > 0)
+        {
+            bool chained = next != 0;
+            long offset = chained ? next : pending.Dequeue();
+            if (!visited.Add(offset))
+                throw Corrupt($"its directory at byte {offset:N0} is reached twice (a loop)");
+            if (visited.Count > MaxDirectories)
+                throw Corrupt($"it has more than {MaxDirectories} directories");
+            var ifd = ReadDirectory(tiff, offset, big);
+            if (chained)
+                next = ifd.Next;
+            foreach (var sub in ifd.SubDirectories)
+                pending.Enqueue(sub);
+            if (first)
+            {
+                CheckStrips(tiff, ifd);
+                first = false;
+            }
+        }
+        if (first)
+            throw Corrupt("it has no image directory");
+    }
+
+    private sealed record Entry(ushort Tag, ushort Type, long Count, long ValueOffset);
+
+    private sealed record Directory(List<Entry> Entries, long Next, List<long> SubDirectories);
+
+    private static Directory ReadDirectory(Reader tiff, long offset, bool big)
+    {
+        int countSize = big ? 8 : 2, entrySize = big ? 20 : 12, offsetSize = big ? 8 : 4;
+        if (offset < 8 || offset > tiff.Length - countSize)
+            throw Corrupt($"a directory offset ({offset:N0}) points outside the file of {tiff.Length:N0} bytes");
+        long count = big ? tiff.U64(offset) : tiff.U16(offset);
+        if (count <= 0)
+            throw Corrupt($"its directory at byte {offset:N0} has no entries");
+        long end = offset + countSize + count * entrySize + offsetSize; // count < 2^63 / 20 is checked next
+        if (count > (tiff.Length - offset) / entrySize || end > tiff.Length)
+            throw Corrupt($"its directory at byte {offset:N0} declares {count:N0} entries, past the end of the file");
+        var entries = new List<Entry>((int)count);
+        var subs = new List<long>();
+        for (long i = 0; i < count; i++)
+        {
+            long at = offset + countSize + i * entrySize;
+            ushort tag = tiff.U16(at), type = tiff.U16(at + 2);
+            long valueCount = big ? tiff.U64(at + 4) : tiff.U32(at + 4);
+            long valueField = at + (big ? 12 : 8);
+            int size = TypeSize(type);
+            long valueOffset = valueField;
+            if (size > 0)
+            {
+                if (valueCount < 0 || valueCount > tiff.Length || valueCount * size > tiff.Length)
+                    throw Corrupt($"its tag {tag} declares {valueCount:N0} values, more than the file holds");
+                if (valueCount * size > offsetSize)
+                {
+                    valueOffset = big ? tiff.U64(valueField) : tiff.U32(valueField);
+                    if (valueOffset < 0 || valueOffset > tiff.Length - valueCount * size)
+                        throw Corrupt($"its tag {tag} points to {valueCount * size:N0} bytes at byte {valueOffset:N0}, past the end of the file");
+                }
+            }
+            var entry = new Entry(tag, type, valueCount, valueOffset);
+            entries.Add(entry);
+            if (tag is ExifIfd or GpsIfd or InteropIfd && size > 0 && valueCount >= 1)
+                subs.Add(tiff.Value(entry, 0));
+        }
+        return new Directory(entries, big ? tiff.U64(end - 8) : tiff.U32(end - 4), subs);
+    }
+
+    private static void CheckStrips(Reader tiff, Directory ifd)
+    {
+        var offsets = ifd.Entries.Find(e => e.Tag is StripOffsets or TileOffsets);
+        var counts = ifd.Entries.Find(e => e.Tag is StripByteCounts or TileByteCounts);
+        if (offsets is null || counts is null)
+            throw Corrupt("its first image has no strip offsets or strip byte counts");
+        if (offsets.Count != counts.Count || offsets.Count == 0 || TypeSize(offsets.Type) == 0 || TypeSize(counts.Type) == 0)
+            throw Corrupt($"its first image declares {offsets.Count:N0} strip offsets but {counts.Count:N0} strip byte counts");
+        for (long i = 0; i < offsets.Count; i++)
+        {
+            long at = tiff.Value(offsets, i), length = tiff.Value(counts, i);
+            if (at < 0 || length < 0 || at > tiff.Length || length > tiff.Length - at)
+                throw Corrupt($"strip {i:N0} of its first image ({length:N0} bytes at byte {at:N0}) runs past the end of the file ({tiff.Length:N0} bytes)");
+        }
+    }
+
+    // Bytes per value of each TIFF field type (TIFF 6.0 section 2, BigTIFF); 0 for unknown types (readers skip them).
+    private static int TypeSize(ushort type) => type switch
+    {
+        1 or 2 or 6 or 7 => 1, // BYTE, ASCII, SBYTE, UNDEFINED
+        3 or 8 => 2, // SHORT, SSHORT
+        4 or 9 or 11 or 13 => 4, // LONG, SLONG, FLOAT, IFD
+        5 or 10 or 12 or 16 or 17 or 18 => 8, // RATIONAL, SRATIONAL, DOUBLE, LONG8, SLONG8, IFD8
+        _ => 0,
+    };
+
+    private static CorruptImageException Corrupt(string what) => new($"The TIFF is truncated or corrupt: {what}.");
+
+    private readonly ref struct Reader(ReadOnlySpan<byte> data, bool little)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+
+        public long Length => _data.Length;
+
+        public ushort U16(long at) => little
+            ? BinaryPrimitives.ReadUInt16LittleEndian(_data[(int)at..])
+            : BinaryPrimitives.ReadUInt16BigEndian(_data[(int)at..]);
+
+        public long U32(long at) => little
+            ? BinaryPrimitives.ReadUInt32LittleEndian(_data[(int)at..])
+            : BinaryPrimitives.ReadUInt32BigEndian(_data[(int)at..]);
+
+        // A BigTIFF offset or count; values past long.MaxValue are returned negative, which every caller refuses.
+        public long U64(long at) => (long)(little
+            ? BinaryPrimitives.ReadUInt64LittleEndian(_data[(int)at..])
+            : BinaryPrimitives.ReadUInt64BigEndian(_data[(int)at..]));
+
+        // Value i of an integer entry (BYTE, SHORT, LONG, LONG8, IFD, IFD8), as an offset or a count.
+        public long Value(Entry e, long i)
+        {
+            int size = TypeSize(e.Type);
+            long at = e.ValueOffset + i * size;
+            return size switch
+            {
+                1 => _data[(int)at],
+                2 => U16(at),
+                4 => U32(at),
+                _ => U64(at),
+            };
+        }
+    }
+}
