@@ -16,6 +16,7 @@ public sealed partial class GalleryStore
     private Task? buildTask;
     private List<long>? addedDuringBuild;
     private List<long>? deletedDuringBuild;
+    private long calibratedFor;
 
     /// <summary>Waits for a background index build in progress (if any); true when none is left running.</summary>
     public bool WaitForIndexBuild(TimeSpan? timeout = null)
@@ -27,6 +28,38 @@ public sealed partial class GalleryStore
         }
 
         return build is null || build.Wait(timeout ?? Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Builds the index the gallery's size calls for again (retrains IVF on the current items), in the background when
+    /// <see cref="GalleryStoreOptions.BackgroundIndexBuild"/> is set (the current index serves meanwhile), else before
+    /// returning. False when a build is already running or the gallery is too small for anything but exact search.
+    /// </summary>
+    public bool RebuildIndex()
+    {
+        using var _ = WriteLock();
+        if (buildTask is { IsCompleted: false })
+        {
+            return false;
+        }
+
+        configuredIndexFailed = false;
+        string target = WantedFactory();
+        if (target == "Flat")
+        {
+            return false;
+        }
+
+        if (Options.BackgroundIndexBuild)
+        {
+            StartBackgroundBuild(target);
+        }
+        else
+        {
+            BuildInline(target);
+        }
+
+        return true;
     }
 
     private string IndexFilePath => Options.DatabasePath + ".faiss";
@@ -96,6 +129,21 @@ public sealed partial class GalleryStore
         {
             // A quarter of the index is deleted items that it cannot remove (HNSW): rebuild without them.
             target = ActiveIndexFactory;
+        }
+
+        if (target is null && index?.Nlist is not null && catalog.Count >= calibratedFor + calibratedFor / 4 + 100)
+        {
+            if (Options.BackgroundIndexBuild)
+            {
+                calibratedFor = catalog.Count;
+                buildTask = Task.Run(() => Recheck(lockHeld: false));
+            }
+            else
+            {
+                Recheck(lockHeld: true);
+            }
+
+            return;
         }
 
         if (target is null)
@@ -260,6 +308,7 @@ public sealed partial class GalleryStore
         nprobe = built.Nprobe;
         calibratedRecall = built.Recall;
         builtFor = catalog.Count;
+        calibratedFor = catalog.Count;
         ActiveIndexFactory = target;
         lastBuildSeconds = watch.Elapsed.TotalSeconds;
         if (configured is null || target == configured.Text)
@@ -331,7 +380,12 @@ public sealed partial class GalleryStore
                 }
             }
 
-            (int? probes, double? recall) = Calibrate(built, rows, lockHeld);
+            (int? probes, double? recall) = Calibrate(built, rows, lockHeld, 8, built.Nlist ?? 1, shared: false);
+            if (probes is { } p)
+            {
+                built.Nprobe = p;
+            }
+
             return new BuiltIndex(built, probes, recall, []);
         }
         catch
@@ -374,59 +428,98 @@ public sealed partial class GalleryStore
     }
 
     /// <summary>
-    /// Chooses the smallest nprobe (powers of two) whose recall@10 reaches TargetRecall + 0.02, measured with stored
-    /// items as queries (their own id left out) against exact search over the rows the index holds, after the same
-    /// exact rescoring of LossyCandidateFactor x 10 candidates that search does. (null, null) for non-IVF indexes.
+    /// Measures recall@10 of <paramref name="target"/> (after the same exact rescoring of LossyCandidateFactor x 10
+    /// candidates that search does) against exact search over the live rows below <paramref name="rows"/>, with stored
+    /// items as queries (their own id left out): half the newest items, half spread over the gallery, so that drift
+    /// since training shows. nprobe doubles from <paramref name="startProbes"/> until recall reaches TargetRecall +
+    /// 0.02 or <paramref name="maxProbes"/>. (null, null) for non-IVF indexes. With <paramref name="shared"/> (the
+    /// index in use), FAISS is searched under the read lock; rows are read in chunks under it unless
+    /// <paramref name="lockHeld"/>.
     /// </summary>
-    private (int? Nprobe, double? Recall) Calibrate(FaissIndex built, int rows, bool lockHeld)
+    private (int? Nprobe, double? Recall) Calibrate(FaissIndex target, int rows, bool lockHeld, int startProbes, int maxProbes, bool shared)
     {
-        if (built.Nlist is not { } nlist)
+        if (target.Nlist is not { } nlist)
         {
             return (null, null);
         }
 
         const int k = 10;
-        int[] live;
+        maxProbes = Math.Clamp(maxProbes, 1, nlist);
         float[] queries;
         long[] queryIds;
         using (LockScope? scope = lockHeld ? null : ReadLock())
         {
-            live = [.. catalog.AlivePositions().Where(p => p < rows)];
-            int q = Math.Min(CalibrationQueries, live.Length);
-            queries = new float[q * Dimension];
-            queryIds = new long[q];
-            for (int i = 0; i < q; i++)
+            int[] live = [.. catalog.AlivePositions().Where(p => p < rows)];
+            if (live.Length <= 2 * k)
             {
-                int p = live[(int)((long)i * live.Length / q + (live.Length / q / 2))];
-                arena.Row(p).CopyTo(queries.AsSpan(i * Dimension));
-                queryIds[i] = catalog.IdAt(p);
+                return (maxProbes, 1.0);
+            }
+
+            int q = Math.Min(CalibrationQueries, live.Length / 2);
+            long[] newest = [.. live.Select(p => catalog.IdAt(p)).Order().TakeLast(q / 2)];
+            var chosen = newest.Select(id => catalog.TryGetPosition(id, out int p) ? p : -1).Where(p => p >= 0).ToList();
+            int spread = q - q / 2;
+            for (int i = 0; i < spread; i++)
+            {
+                int p = live[(int)((long)i * live.Length / spread)];
+                if (!chosen.Contains(p))
+                {
+                    chosen.Add(p);
+                }
+            }
+
+            queries = new float[chosen.Count * Dimension];
+            queryIds = new long[chosen.Count];
+            for (int i = 0; i < chosen.Count; i++)
+            {
+                arena.Row(chosen[i]).CopyTo(queries.AsSpan(i * Dimension));
+                queryIds[i] = catalog.IdAt(chosen[i]);
             }
         }
 
-        if (live.Length <= k + 1)
+        // Exact truth, chunk by chunk (the read lock is held per chunk only).
+        var heaps = queryIds.Select(_ => new PriorityQueue<long, float>()).ToArray();
+        for (int start = 0; start < rows; start += BuildChunk)
         {
-            return (nlist, 1.0);
+            using LockScope? scope = lockHeld ? null : ReadLock();
+            int end = Math.Min(rows, start + BuildChunk);
+            Parallel.For(0, queryIds.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
+            {
+                ReadOnlySpan<float> query = queries.AsSpan(i * Dimension, Dimension);
+                PriorityQueue<long, float> heap = heaps[i];
+                for (int p = start; p < end; p++)
+                {
+                    if (!catalog.IsAlive(p) || catalog.IdAt(p) == queryIds[i])
+                    {
+                        continue;
+                    }
+
+                    float score = arena.Dot(query, p);
+                    if (heap.Count < k)
+                    {
+                        heap.Enqueue(catalog.IdAt(p), score);
+                    }
+                    else if (heap.TryPeek(out _, out float weakest) && score > weakest)
+                    {
+                        heap.EnqueueDequeue(catalog.IdAt(p), score);
+                    }
+                }
+            });
         }
 
-        // Exact truth. Rows below `rows` keep their vectors during the build (positions are not reused).
-        var truth = new HashSet<long>[queryIds.Length];
-        Parallel.For(0, queryIds.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
-        {
-            var top = ExactSearch.TopK(arena, queries.AsSpan(i * Dimension, Dimension), live, k + 1);
-            truth[i] = [.. top.Select(t => catalog.IdAt(t.Position)).Where(id => id != queryIds[i]).Take(k)];
-        });
-
+        HashSet<long>[] truth = [.. heaps.Select(h => h.UnorderedItems.Select(e => e.Element).ToHashSet())];
         double recall = 0;
-        for (int probes = Math.Min(8, nlist); ; probes = Math.Min(nlist, probes * 2))
+        for (int probes = Math.Clamp(startProbes, 1, maxProbes); ; probes = Math.Min(maxProbes, probes * 2))
         {
-            FaissHit[][] hits = built.SearchBitmap(queries, LossyCandidateFactor * (k + 1), null, probes);
             double found = 0;
-            for (int i = 0; i < hits.Length; i++)
+            using (LockScope? scope = lockHeld || !shared ? null : ReadLock())
             {
-                Span<float> query = queries.AsSpan(i * Dimension, Dimension);
-                var rescored = new List<(long Id, float Score)>();
-                using (LockScope? scope = lockHeld ? null : ReadLock())
+                FaissHit[][] hits = target.SearchBitmap(queries, LossyCandidateFactor * (k + 1), null, probes);
+                using LockScope? rows2 = lockHeld || shared ? null : ReadLock();
+                for (int i = 0; i < hits.Length; i++)
                 {
+                    Span<float> query = queries.AsSpan(i * Dimension, Dimension);
+                    var rescored = new List<(long Id, float Score)>();
                     foreach (FaissHit hit in hits[i])
                     {
                         if (hit.Id != queryIds[i] && catalog.TryGetPosition(hit.Id, out int p))
@@ -434,18 +527,65 @@ public sealed partial class GalleryStore
                             rescored.Add((hit.Id, arena.Dot(query, p)));
                         }
                     }
-                }
 
-                found += rescored.OrderByDescending(r => r.Score).Take(k).Count(r => truth[i].Contains(r.Id)) /
-                    (double)Math.Max(1, truth[i].Count);
+                    found += rescored.OrderByDescending(r => r.Score).Take(k).Count(r => truth[i].Contains(r.Id)) /
+                        (double)Math.Max(1, truth[i].Count);
+                }
             }
 
-            recall = found / hits.Length;
-            if (recall >= Math.Min(1.0, Options.TargetRecall + 0.02) || probes == nlist)
+            recall = found / queryIds.Length;
+            if (recall >= Math.Min(1.0, Options.TargetRecall + 0.02) || probes >= maxProbes)
             {
-                built.Nprobe = probes;
                 return (probes, recall);
             }
+        }
+    }
+
+    /// <summary>
+    /// The gallery grew by a quarter since nprobe was calibrated: measure recall again on the index in use (newest
+    /// items as half the queries, so drift since training shows). Raise nprobe up to nlist / 4 if that meets the target;
+    /// otherwise build the index again (retrain). Runs in the build slot, so no build or swap overlaps it.
+    /// </summary>
+    private void Recheck(bool lockHeld)
+    {
+        try
+        {
+            FaissIndex current;
+            int rows, start, nlist;
+            using (LockScope? scope = lockHeld ? null : ReadLock())
+            {
+                current = index!;
+                rows = catalog.Rows;
+                start = nprobe ?? 1;
+                nlist = current.Nlist ?? 1;
+            }
+
+            (int? probes, double? recall) = Calibrate(current, rows, lockHeld, start, Math.Max(start, nlist / 4), shared: true);
+            using (LockScope? scope = lockHeld ? null : WriteLock())
+            {
+                calibratedFor = catalog.Count;
+                if (recall >= Math.Min(1.0, Options.TargetRecall + 0.02))
+                {
+                    current.Nprobe = probes;
+                    nprobe = probes;
+                    calibratedRecall = recall;
+                    return;
+                }
+
+                // More probes would not do: the coarse quantizer no longer fits the data. Retrain.
+                string target = configured?.Text ?? IndexPolicy.Choose(catalog.Count, Options.AutoFlatLimit);
+                if (lockHeld)
+                {
+                    BuildInline(target);
+                }
+                else
+                {
+                    StartBackgroundBuild(target);
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
@@ -549,6 +689,7 @@ public sealed partial class GalleryStore
             nprobe = loaded.Nprobe;
             calibratedRecall = description.Recall;
             builtFor = description.Items;
+            calibratedFor = description.Items;
             ActiveIndexFactory = description.Factory;
             return true;
         }
