@@ -23,7 +23,8 @@ const int CropsPerIdentity = 20;
 int identities = Math.Max(1, n / CropsPerIdentity);
 var data = new ReidLikeData(d, CropsPerIdentity, identitiesPerGroup: 50);
 
-Console.WriteLine($"command: dotnet run -c Release --project bench/ScaleBench --{(args.Length > 0 ? " " : "")}{string.Join(' ', args)}");
+string[] userArgs = args.Contains("--measure") ? args[..Array.IndexOf(args, "--measure")] : args;
+Console.WriteLine($"command: dotnet run -c Release --project bench/ScaleBench --{(userArgs.Length > 0 ? " " : "")}{string.Join(' ', userArgs)}{(args.Contains("--measure") ? "   [measuring in a fresh process]" : "")}");
 Console.WriteLine($"CPU: {CpuModel()}, {Environment.ProcessorCount} cores, FAISS {FaissIndex.FaissVersion}, " +
     $"OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset: the Index sets PASSIVE)"}, load average {LoadAverage()}");
 Console.WriteLine($"gallery: {n:N0} x {d} ({identities:N0} identities x {CropsPerIdentity} crops, {ReidLikeData.Cameras} cameras, 30 days, {ReidLikeData.Labels} labels), db {db}");
@@ -34,73 +35,100 @@ GalleryStoreOptions options = new()
     AutoFlatLimit = flatLimit,
 };
 
-// 1. Load (or reuse) the gallery through GalleryStore, then let the background build finish.
-double loadSeconds = 0, buildSeconds = 0;
-long worstWriteMs = 0;
-int writesDuringBuild = 0;
-using (GalleryStore store = GalleryStore.Open(options))
+// 1. Load (or reuse) the gallery through GalleryStore, then retrain in the background while adding and deleting.
+// Phase 2 runs in a fresh process (this program again, with --measure and phase 1's figures), so that its RSS is that
+// of a process opening an existing gallery, as the Api does, not one that also generated and loaded it.
+double loadSeconds = DoubleArg("--load-seconds", 0), buildSeconds = DoubleArg("--build-seconds", 0);
+long worstWriteMs = (long)DoubleArg("--worst-write-ms", 0);
+int writesDuringBuild = (int)DoubleArg("--writes-during-build", 0);
+if (!args.Contains("--measure"))
 {
-    long have = store.Count;
-    if (have != 0 && have != n)
+    using (GalleryStore store = GalleryStore.Open(options))
     {
-        throw new InvalidOperationException($"{db} holds {have} items, not {n}: delete it or pass another --db.");
-    }
-
-    if (have == 0)
-    {
-        var load = Stopwatch.StartNew();
-        const int Batch = 2000;
-        for (long start = 0; start < n; start += Batch)
+        long have = store.Count;
+        if (have != 0 && have != n)
         {
-            var items = new List<NewGalleryItem>(Batch);
-            for (long i = start; i < Math.Min(n, start + Batch); i++)
-            {
-                items.Add(data.Crop(i));
-            }
-
-            store.Add(items);
-            if (start % 100_000 == 0 && start > 0)
-            {
-                Console.WriteLine($"  loaded {start:N0} ({load.Elapsed.TotalSeconds:F0} s), index {store.ActiveIndexFactory}");
-            }
+            throw new InvalidOperationException($"{db} holds {have} items, not {n}: delete it or pass another --db.");
         }
 
-        loadSeconds = load.Elapsed.TotalSeconds;
-    }
-
-    // Adds and deletes while a build runs must keep answering: retrain now and time each write during the build.
-    store.WaitForIndexBuild();
-    bool retraining = store.RebuildIndex();
-    var extraIds = new List<long>();
-    long extra = 0;
-    while (store.IndexStatus.Building)
-    {
-        var one = Stopwatch.StartNew();
-        var added = store.Add([data.Crop(10_000_000 + extra++) with { ExternalId = $"extra-{extra}", Label = "extra" }]);
-        worstWriteMs = Math.Max(worstWriteMs, one.ElapsedMilliseconds);
-        extraIds.Add(added[0].Id);
-        writesDuringBuild++;
-        if (extraIds.Count > 20)
+        if (have == 0)
         {
-            one.Restart();
-            store.Delete(extraIds[0]);
-            extraIds.RemoveAt(0);
+            var load = Stopwatch.StartNew();
+            const int Batch = 2000;
+            for (long start = 0; start < n; start += Batch)
+            {
+                var items = new List<NewGalleryItem>(Batch);
+                for (long i = start; i < Math.Min(n, start + Batch); i++)
+                {
+                    items.Add(data.Crop(i));
+                }
+
+                store.Add(items);
+                if (start % 100_000 == 0 && start > 0)
+                {
+                    Console.WriteLine($"  loaded {start:N0} ({load.Elapsed.TotalSeconds:F0} s), index {store.ActiveIndexFactory}");
+                }
+            }
+
+            loadSeconds = load.Elapsed.TotalSeconds;
+        }
+
+        // Adds and deletes while a build runs must keep answering: retrain now and time each write during the build.
+        store.WaitForIndexBuild();
+        bool retraining = store.RebuildIndex();
+        var extraIds = new List<long>();
+        long extra = 0;
+        while (store.IndexStatus.Building)
+        {
+            var one = Stopwatch.StartNew();
+            var added = store.Add([data.Crop(10_000_000 + extra++) with { ExternalId = $"extra-{extra}", Label = "extra" }]);
             worstWriteMs = Math.Max(worstWriteMs, one.ElapsedMilliseconds);
+            extraIds.Add(added[0].Id);
             writesDuringBuild++;
+            if (extraIds.Count > 20)
+            {
+                one.Restart();
+                store.Delete(extraIds[0]);
+                extraIds.RemoveAt(0);
+                worstWriteMs = Math.Max(worstWriteMs, one.ElapsedMilliseconds);
+                writesDuringBuild++;
+            }
+
+            Thread.Sleep(20);
         }
 
-        Thread.Sleep(20);
+        store.WaitForIndexBuild();
+        buildSeconds = retraining ? store.IndexStatus.LastBuildSeconds ?? 0 : 0;
+        foreach (long id in extraIds)
+        {
+            store.Delete(id);
+        }
+
+        store.DeleteBefore(GalleryTimeColumn.CapturedAt, ReidLikeData.Start); // none: all crops are captured after Start
+        Console.WriteLine($"load {loadSeconds:F1} s, last index build {buildSeconds:F1} s ({writesDuringBuild} adds/deletes during it, worst {worstWriteMs} ms)");
     }
 
-    store.WaitForIndexBuild();
-    buildSeconds = retraining ? store.IndexStatus.LastBuildSeconds ?? 0 : 0;
-    foreach (long id in extraIds)
+    string self = Environment.ProcessPath!;
+    var child = new ProcessStartInfo(self) { UseShellExecute = false };
+    if (Path.GetFileNameWithoutExtension(self) == "dotnet")
     {
-        store.Delete(id);
+        child.ArgumentList.Add(typeof(ReidLikeData).Assembly.Location);
     }
 
-    store.DeleteBefore(GalleryTimeColumn.CapturedAt, ReidLikeData.Start); // none: all crops are captured after Start
-    Console.WriteLine($"load {loadSeconds:F1} s, last index build {buildSeconds:F1} s ({writesDuringBuild} adds/deletes during it, worst {worstWriteMs} ms)");
+    foreach (string a in args)
+    {
+        child.ArgumentList.Add(a);
+    }
+
+    foreach (string a in (string[])["--measure", "--load-seconds", Fmt(loadSeconds), "--build-seconds", Fmt(buildSeconds),
+        "--worst-write-ms", Fmt(worstWriteMs), "--writes-during-build", Fmt(writesDuringBuild)])
+    {
+        child.ArgumentList.Add(a);
+    }
+
+    using Process measure = Process.Start(child)!;
+    measure.WaitForExit();
+    return measure.ExitCode;
 }
 
 // 2. Reopen: what the Api's start-up does with an existing gallery (SQLite into memory + the index file).
@@ -191,7 +219,7 @@ if (jsonPath is not null)
         ["raw_vector_bytes"] = (long)n * d * 4, ["ready_seconds"] = readySeconds, ["load_seconds"] = loadSeconds,
         ["build_seconds"] = buildSeconds, ["worst_write_ms_during_build"] = worstWriteMs,
         ["writes_during_build"] = writesDuringBuild, ["cpu"] = CpuModel(), ["cores"] = Environment.ProcessorCount,
-        ["load_average"] = LoadAverage(), ["command"] = "dotnet run -c Release --project bench/ScaleBench -- " + string.Join(' ', args),
+        ["load_average"] = LoadAverage(), ["command"] = "dotnet run -c Release --project bench/ScaleBench -- " + string.Join(' ', userArgs),
     };
     File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
     Console.WriteLine($"wrote {jsonPath}");
@@ -265,6 +293,14 @@ static string CpuModel() =>
         : "unknown";
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+static string Fmt(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+double DoubleArg(string name, double fallback)
+{
+    int at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? double.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+}
 
 int IntArg(string name, int fallback)
 {

@@ -177,6 +177,12 @@ int sanreid_faiss_create(const char* factory, int32_t dimension, sanreid_index**
         if (auto* pq = dynamic_cast<faiss::IndexPQ*>(storage)) {
             pq->do_polysemous_training = false;
         }
+        // k-means of the coarse quantizer: 10 iterations instead of FAISS's 25. The centroids only route queries to
+        // lists (nprobe is calibrated to the recall target afterwards); training a 2,048-list IVF on 131,000 vectors
+        // of 512 dimensions is 2.5x faster, which is what a background retrain of a million-item gallery costs.
+        if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(storage)) {
+            ivf->cp.niter = 10;
+        }
         *out = result.release();
     });
 }
