@@ -7,8 +7,8 @@ namespace SanReid.Index;
 /// background while the current one serves), calibrating nprobe, and the index file cache.</summary>
 public sealed partial class GalleryStore
 {
-    /// <summary>Rows copied out of the arena per read-lock hold while a background build adds them.</summary>
-    private const int BuildChunk = 16_384;
+    /// <summary>Rows copied out of the arena per read-lock hold while a background build adds them (8 MiB at D = 512).</summary>
+    private const int BuildChunk = 4_096;
 
     /// <summary>Stored items used as queries when calibrating nprobe.</summary>
     private const int CalibrationQueries = 48;
@@ -412,16 +412,26 @@ public sealed partial class GalleryStore
         return ([.. ids], vectors[..(ids.Count * Dimension)]);
     }
 
-    /// <summary>Live rows below <paramref name="rows"/> at an even stride, at most <paramref name="wanted"/>.</summary>
+    /// <summary>Live rows below <paramref name="rows"/> at an even stride, at most <paramref name="wanted"/>; copied in
+    /// pieces of BuildChunk rows, one read-lock hold each.</summary>
     private float[] CopySample(int rows, long wanted, bool lockHeld)
     {
-        using LockScope? scope = lockHeld ? null : ReadLock();
-        int[] live = [.. catalog.AlivePositions().Where(p => p < rows)];
+        int[] live;
+        using (LockScope? scope = lockHeld ? null : ReadLock())
+        {
+            live = [.. catalog.AlivePositions().Where(p => p < rows)];
+        }
+
         int take = (int)Math.Min(live.Length, wanted);
         var sample = new float[take * Dimension];
-        for (int i = 0; i < take; i++)
+        for (int start = 0; start < take; start += BuildChunk)
         {
-            arena.Row(live[(int)((long)i * live.Length / take)]).CopyTo(sample.AsSpan(i * Dimension));
+            using LockScope? scope = lockHeld ? null : ReadLock();
+            for (int i = start; i < Math.Min(take, start + BuildChunk); i++)
+            {
+                // Rows below `rows` keep their vectors during a build (freed positions are not reused meanwhile).
+                arena.Row(live[(int)((long)i * live.Length / take)]).CopyTo(sample.AsSpan(i * Dimension));
+            }
         }
 
         return sample;
@@ -477,31 +487,46 @@ public sealed partial class GalleryStore
             }
         }
 
-        // Exact truth, chunk by chunk (the read lock is held per chunk only).
+        // Exact truth, chunk by chunk: rows are copied out under the read lock, scored outside it, so writers never
+        // wait for the dot products.
+        const int TruthChunk = 2048;
         var heaps = queryIds.Select(_ => new PriorityQueue<long, float>()).ToArray();
-        for (int start = 0; start < rows; start += BuildChunk)
+        var chunkIds = new long[TruthChunk];
+        var chunkRows = new float[TruthChunk * Dimension];
+        for (int start = 0; start < rows; start += TruthChunk)
         {
-            using LockScope? scope = lockHeld ? null : ReadLock();
-            int end = Math.Min(rows, start + BuildChunk);
+            int count = 0;
+            using (LockScope? scope = lockHeld ? null : ReadLock())
+            {
+                for (int p = start; p < Math.Min(rows, start + TruthChunk); p++)
+                {
+                    if (catalog.IsAlive(p))
+                    {
+                        chunkIds[count] = catalog.IdAt(p);
+                        arena.Row(p).CopyTo(chunkRows.AsSpan(count++ * Dimension));
+                    }
+                }
+            }
+
             Parallel.For(0, queryIds.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
             {
                 ReadOnlySpan<float> query = queries.AsSpan(i * Dimension, Dimension);
                 PriorityQueue<long, float> heap = heaps[i];
-                for (int p = start; p < end; p++)
+                for (int r = 0; r < count; r++)
                 {
-                    if (!catalog.IsAlive(p) || catalog.IdAt(p) == queryIds[i])
+                    if (chunkIds[r] == queryIds[i])
                     {
                         continue;
                     }
 
-                    float score = arena.Dot(query, p);
+                    float score = System.Numerics.Tensors.TensorPrimitives.Dot(query, chunkRows.AsSpan(r * Dimension, Dimension));
                     if (heap.Count < k)
                     {
-                        heap.Enqueue(catalog.IdAt(p), score);
+                        heap.Enqueue(chunkIds[r], score);
                     }
                     else if (heap.TryPeek(out _, out float weakest) && score > weakest)
                     {
-                        heap.EnqueueDequeue(catalog.IdAt(p), score);
+                        heap.EnqueueDequeue(chunkIds[r], score);
                     }
                 }
             });

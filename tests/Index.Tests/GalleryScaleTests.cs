@@ -2,7 +2,8 @@ namespace SanReid.Index.Tests;
 
 /// <summary>
 /// Issue 8: filters answered from memory, the Auto index (Flat, then IVF,SQ8 with calibrated nprobe), background
-/// builds, bulk deletes and the index file cache. Real FAISS, real SQLite, small galleries.
+/// builds, bulk deletes and the index file cache. Real FAISS, real SQLite, small galleries. (How long writes wait during
+/// a build is a speed figure: bench/ScaleBench prints it.)
 /// </summary>
 public sealed class GalleryScaleTests : IDisposable
 {
@@ -133,7 +134,6 @@ public sealed class GalleryScaleTests : IDisposable
             added[item.Id] = i;
         }
 
-        long worstWriteMs = 0;
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
         using var done = new CancellationTokenSource();
         Task writer = Task.Run(() =>
@@ -141,7 +141,6 @@ public sealed class GalleryScaleTests : IDisposable
             // Crosses the limit (starting a background build) and keeps adding and deleting while it runs.
             for (int i = 2500; i < n; i += 10)
             {
-                var watch = System.Diagnostics.Stopwatch.StartNew();
                 foreach (var (item, j) in store.Add(Items(data, i, 10)).Select((item, j) => (item, j)))
                 {
                     added[item.Id] = i + j;
@@ -154,7 +153,6 @@ public sealed class GalleryScaleTests : IDisposable
                     deleted[victim] = true;
                 }
 
-                worstWriteMs = Math.Max(worstWriteMs, watch.ElapsedMilliseconds);
             }
         });
         Task searcher = Task.Run(() =>
@@ -179,7 +177,6 @@ public sealed class GalleryScaleTests : IDisposable
         Assert.Empty(failures);
         Assert.Equal(added.Count, store.Count);
         Assert.StartsWith("IVF", store.ActiveIndexFactory);
-        Assert.True(worstWriteMs < 1000, $"an add or delete took {worstWriteMs} ms during the build");
         // Every acknowledged item is found by its own embedding; no deleted one comes back.
         foreach ((long id, int row) in added)
         {
