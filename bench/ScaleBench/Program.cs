@@ -106,7 +106,9 @@ if (!args.Contains("--measure"))
         }
 
         store.DeleteBefore(GalleryTimeColumn.CapturedAt, ReidLikeData.Start); // none: all crops are captured after Start
-        Console.WriteLine($"load {loadSeconds:F1} s, last index build {buildSeconds:F1} s ({writesDuringBuild} adds/deletes during it, worst {worstWriteMs} ms)");
+        var locks = store.IndexStatus;
+        Console.WriteLine($"load {loadSeconds:F1} s, last index build {buildSeconds:F1} s ({writesDuringBuild} adds/deletes during it, worst {worstWriteMs} ms; " +
+            $"longest write-lock hold in the store {locks.MaxWriteLockHoldMs:F0} ms, longest wait for it {locks.MaxWriteLockWaitMs:F0} ms)");
     }
 
     string self = Environment.ProcessPath!;
@@ -319,7 +321,7 @@ static double ApiReadySeconds(string apiDll, string database)
     int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     listener.Stop();
     var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (string a in (string[])[apiDll, "--urls", $"http://127.0.0.1:{port}", $"--SanReid:Gallery:DatabasePath={database}",
+    foreach (string a in (string[])[Path.GetFullPath(apiDll), "--urls", $"http://127.0.0.1:{port}", $"--SanReid:Gallery:DatabasePath={database}",
         "--SanReid:Auth:AllowAnonymousWrites=true", "--SanReid:Model:ExecutionProvider=cpu"])
     {
         start.ArgumentList.Add(a);

@@ -265,7 +265,7 @@ internal sealed class GalleryDatabase
     public delegate void RowVisitor(long id, int? cameraId, DateTimeOffset? capturedAt, string? label, ReadOnlySpan<float> embedding);
 
     /// <summary>
-    /// Deletes, in one transaction, at most <paramref name="limit"/> rows (lowest ids first) whose
+    /// Deletes, in one transaction, at most <paramref name="limit"/> rows (through the column's index) whose
     /// <paramref name="column"/> (captured_at or created_at) is before <paramref name="before"/>; returns their ids.
     /// Rows without a value in the column are never deleted.
     /// </summary>
@@ -275,7 +275,9 @@ internal sealed class GalleryDatabase
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
-            $"DELETE FROM items WHERE id IN (SELECT id FROM items WHERE {name} < $before ORDER BY id LIMIT $limit) RETURNING id";
+            // No ORDER BY: with one, SQLite walks the table in id order (reading every row, 2 KB each) instead of the
+            // range of the time index; a no-op retention pass over 100,000 items took 14 s under the write lock.
+            $"DELETE FROM items WHERE id IN (SELECT id FROM items INDEXED BY items_{name} WHERE {name} < $before LIMIT $limit) RETURNING id";
         command.Parameters.AddWithValue("$before", before.UtcTicks);
         command.Parameters.AddWithValue("$limit", limit);
         var ids = new List<long>();

@@ -207,7 +207,7 @@ public sealed partial class GalleryStore
                 }
 
                 built.Index.Add(vectors, ids);
-                if (ids.Length < 1024)
+                if (ids.Length < 128)
                 {
                     break;
                 }

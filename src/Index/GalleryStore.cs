@@ -57,6 +57,8 @@ public sealed partial class GalleryStore : IDisposable
     private bool configuredIndexFailed;
     private string? lastIndexError;
     private double? lastBuildSeconds;
+    private long maxWriteHoldTicks;
+    private long maxWriteWaitTicks;
     private bool disposed;
 
     private GalleryStore(
@@ -121,7 +123,8 @@ public sealed partial class GalleryStore : IDisposable
         {
             using var _ = ReadLock();
             return new GalleryIndexStatus(ActiveIndexFactory, nprobe, calibratedRecall, buildTask is { IsCompleted: false },
-                lastBuildSeconds, lastIndexError, catalog.Count, arena.Bytes);
+                lastBuildSeconds, lastIndexError, catalog.Count, arena.Bytes,
+                maxWriteHoldTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency, maxWriteWaitTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
         }
     }
 
@@ -576,6 +579,7 @@ public sealed partial class GalleryStore : IDisposable
     private LockScope WriteLock()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        long asked = System.Diagnostics.Stopwatch.GetTimestamp();
         gate.EnterWriteLock();
         if (disposed)
         {
@@ -583,15 +587,22 @@ public sealed partial class GalleryStore : IDisposable
             throw new ObjectDisposedException(nameof(GalleryStore));
         }
 
-        return new LockScope(gate, write: true);
+        long entered = System.Diagnostics.Stopwatch.GetTimestamp();
+        maxWriteWaitTicks = Math.Max(maxWriteWaitTicks, entered - asked);
+        return new LockScope(gate, write: true, this, entered);
     }
 
-    private readonly struct LockScope(ReaderWriterLockSlim gate, bool write) : IDisposable
+    private readonly struct LockScope(ReaderWriterLockSlim gate, bool write, GalleryStore? owner = null, long entered = 0) : IDisposable
     {
         public void Dispose()
         {
             if (write)
             {
+                if (owner is not null)
+                {
+                    owner.maxWriteHoldTicks = Math.Max(owner.maxWriteHoldTicks, System.Diagnostics.Stopwatch.GetTimestamp() - entered);
+                }
+
                 gate.ExitWriteLock();
             }
             else

@@ -82,6 +82,9 @@ public sealed class DuplicateExternalIdException(string externalId)
 /// <param name="LastError">Why the last build failed (the previous index kept serving), or null.</param>
 /// <param name="Items">Live items.</param>
 /// <param name="VectorBytes">Bytes of the in-memory float32 copy of the embeddings.</param>
+/// <param name="MaxWriteLockHoldMs">Longest time an add, delete, bulk-delete chunk or index swap held the exclusive
+/// lock since open (milliseconds).</param>
+/// <param name="MaxWriteLockWaitMs">Longest time one of them waited for it since open (milliseconds).</param>
 public sealed record GalleryIndexStatus(
     string ActiveFactory, int? Nprobe, double? CalibratedRecall, bool Building, double? LastBuildSeconds, string? LastError,
-    long Items, long VectorBytes);
+    long Items, long VectorBytes, double MaxWriteLockHoldMs, double MaxWriteLockWaitMs);
