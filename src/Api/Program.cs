@@ -28,6 +28,7 @@ app.UseSwaggerUI();
 var v1 = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ApiAccess.Read);
 v1.MapEmbeddingsApi();
 v1.MapGalleryApi();
+v1.MapGalleryBulkApi();
 v1.MapSearchApi();
 v1.MapModelApi();
 app.MapHealthApi();

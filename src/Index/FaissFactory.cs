@@ -14,6 +14,9 @@ public enum FaissIndexKind
     Hnsw,
     /// <summary>"IVF{nlist},PQ{m}[x{nbits}]": inverted lists of product-quantised codes (lossy); needs training.</summary>
     IvfPq,
+    /// <summary>"IVF{nlist},SQ8": inverted lists of 8-bit scalar-quantised vectors (D bytes each, lossy); needs
+    /// training. A quarter of IVF-Flat's memory, so the exact float32 copy the store keeps for rescoring still fits.</summary>
+    IvfSq8,
 }
 
 /// <summary>
@@ -28,6 +31,7 @@ public enum FaissIndexKind
 /// <item>"Flat"</item>
 /// <item>"IVF{nlist},Flat", 1 ≤ nlist ≤ <see cref="MaxNlist"/></item>
 /// <item>"HNSW{M}", <see cref="MinHnswM"/> ≤ M ≤ <see cref="MaxHnswM"/></item>
+/// <item>"IVF{nlist},SQ8", 1 ≤ nlist ≤ <see cref="MaxNlist"/></item>
 /// <item>"IVF{nlist},PQ{m}" or "IVF{nlist},PQ{m}x{nbits}", m divides D, <see cref="MinPqBits"/> ≤ nbits ≤
 /// <see cref="MaxPqBits"/> (default 8)</item>
 /// </list>
@@ -49,7 +53,7 @@ public sealed partial record FaissFactory
     /// <summary>The accepted forms, as listed in error messages.</summary>
     public const string AcceptedForms =
         "\"Flat\", \"IVF<nlist>,Flat\" (1 ≤ nlist ≤ 65536), \"HNSW<M>\" (4 ≤ M ≤ 256), " +
-        "\"IVF<nlist>,PQ<m>\" or \"IVF<nlist>,PQ<m>x<nbits>\" (m divides the dimension, 4 ≤ nbits ≤ 8, default 8)";
+        "\"IVF<nlist>,SQ8\", \"IVF<nlist>,PQ<m>\" or \"IVF<nlist>,PQ<m>x<nbits>\" (m divides the dimension, 4 ≤ nbits ≤ 8, default 8)";
 
     private FaissFactory(string text, FaissIndexKind kind, int nlist, int hnswM, int pqM, int pqBits)
     {
@@ -80,10 +84,10 @@ public sealed partial record FaissFactory
     public int PqBits { get; }
 
     /// <summary>True when the index must be trained before vectors can be added (IVF).</summary>
-    public bool NeedsTraining => Kind is FaissIndexKind.IvfFlat or FaissIndexKind.IvfPq;
+    public bool NeedsTraining => Kind is FaissIndexKind.IvfFlat or FaissIndexKind.IvfPq or FaissIndexKind.IvfSq8;
 
     /// <summary>True when the index stores lossy codes (PQ), so its scores are approximations.</summary>
-    public bool IsLossy => Kind == FaissIndexKind.IvfPq;
+    public bool IsLossy => Kind is FaissIndexKind.IvfPq or FaissIndexKind.IvfSq8;
 
     /// <summary>Parses and range-checks a factory string for vectors of <paramref name="dimension"/> values.</summary>
     /// <exception cref="ArgumentException">The string is not one of <see cref="AcceptedForms"/>, a number is out of
@@ -121,6 +125,11 @@ public sealed partial record FaissFactory
             throw Refuse(factory, $"IVF nlist = {nlist} is outside 1..{MaxNlist}");
         }
 
+        if (match.Groups["sq8"].Success)
+        {
+            return new FaissFactory(factory, FaissIndexKind.IvfSq8, nlist, 0, 0, 0);
+        }
+
         if (!match.Groups["pq"].Success)
         {
             return new FaissFactory(factory, FaissIndexKind.IvfFlat, nlist, 0, 0, 0);
@@ -155,7 +164,7 @@ public sealed partial record FaissFactory
     // [0-9] rather than \d (which matches every Unicode digit); "0|[1-9]..." forbids leading zeros so each
     // configuration has one spelling, while still letting "IVF0" reach the range check with a clear message.
     [GeneratedRegex(
-        "^(?:(?<flat>Flat)|HNSW(?<hnsw>0|[1-9][0-9]{0,9})|IVF(?<nlist>0|[1-9][0-9]{0,9}),(?:Flat|PQ(?<pq>0|[1-9][0-9]{0,9})(?:x(?<bits>0|[1-9][0-9]{0,9}))?))$",
+        "^(?:(?<flat>Flat)|HNSW(?<hnsw>0|[1-9][0-9]{0,9})|IVF(?<nlist>0|[1-9][0-9]{0,9}),(?:Flat|(?<sq8>SQ8)|PQ(?<pq>0|[1-9][0-9]{0,9})(?:x(?<bits>0|[1-9][0-9]{0,9}))?))$",
         RegexOptions.CultureInvariant)]
     private static partial Regex Grammar();
 }

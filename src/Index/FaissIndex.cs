@@ -237,6 +237,49 @@ public sealed class FaissIndex : IDisposable
         return SearchCore(queries, n, k, NativeMethods.SelectAll, default);
     }
 
+    /// <summary>
+    /// Top <paramref name="k"/> hits for each of n row-major D-vectors (one FAISS call), restricted to the ids whose bit
+    /// is set in <paramref name="idBitmap"/> (bit id % 8 of byte id / 8; ids beyond its end are not selected; null = no
+    /// restriction). <paramref name="nprobe"/> &gt; 0 overrides an IVF index's nprobe for this call (clamped to nlist).
+    /// </summary>
+    /// <returns>n arrays of at most k hits, scores descending.</returns>
+    public unsafe FaissHit[][] SearchBitmap(ReadOnlySpan<float> queries, int k, byte[]? idBitmap, int nprobe = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(nprobe);
+        long n = RowCount(queries, nameof(queries));
+        if (idBitmap is { Length: 0 })
+        {
+            return [.. Enumerable.Range(0, (int)n).Select(_ => Array.Empty<FaissHit>())];
+        }
+
+        int kk = (int)Math.Min(k, Math.Max(Count, 1));
+        var distances = new float[n * kk];
+        var labels = new long[n * kk];
+        fixed (float* x = queries)
+        fixed (byte* bits = idBitmap)
+        fixed (float* d = distances)
+        fixed (long* l = labels)
+        {
+            Check(NativeMethods.SearchBitmap(handle, n, x, kk, bits, idBitmap?.Length ?? 0, nprobe, d, l));
+        }
+
+        return Collect(distances, labels, n, kk);
+    }
+
+    /// <summary>Removes every id whose bit is not set in <paramref name="keptIds"/>; returns how many were removed.</summary>
+    /// <exception cref="NotSupportedException">HNSW indexes cannot remove.</exception>
+    public unsafe long RemoveUnselected(ReadOnlySpan<byte> keptIds)
+    {
+        fixed (byte* bits = keptIds)
+        {
+            byte dummy = 0;
+            byte* pointer = bits == null ? &dummy : bits;
+            Check(NativeMethods.RemoveUnselected(handle, pointer, keptIds.Length, out long removed));
+            return removed;
+        }
+    }
+
     /// <summary>Removes the given ids; returns how many were present.</summary>
     /// <exception cref="NotSupportedException">HNSW indexes cannot remove.</exception>
     public unsafe long Remove(ReadOnlySpan<long> ids)
@@ -299,6 +342,12 @@ public sealed class FaissIndex : IDisposable
             Check(NativeMethods.Search(handle, n, x, kk, selection, selected, selectionIds.Length, d, l));
         }
 
+        return Collect(distances, labels, n, kk);
+    }
+
+    private static FaissHit[][] Collect(float[] distances, long[] labels, long n, int kk)
+    {
+        var results = new FaissHit[n][];
         for (long q = 0; q < n; q++)
         {
             var hits = new List<FaissHit>(kk);

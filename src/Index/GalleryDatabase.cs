@@ -206,6 +206,99 @@ internal sealed class GalleryDatabase
         return result;
     }
 
+    /// <summary>Metadata of the given ids that still exist (missing ids are absent); no embeddings are read.</summary>
+    public Dictionary<long, GalleryItem> GetItems(IReadOnlyCollection<long> ids)
+    {
+        var result = new Dictionary<long, GalleryItem>(ids.Count);
+        if (ids.Count == 0)
+        {
+            return result;
+        }
+
+        using var connection = OpenConnection();
+        foreach (long[] chunk in ids.Chunk(500))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {ItemColumns} FROM items WHERE id IN (SELECT value FROM json_each($ids))";
+            command.Parameters.AddWithValue("$ids", "[" + string.Join(",", chunk) + "]");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                GalleryItem item = ReadItem(reader);
+                result[item.Id] = item;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Streams every row's id, filter metadata and embedding (by id ascending) into <paramref name="row"/>, reusing one
+    /// buffer: what the store loads into memory at open (no per-row allocation of the D floats).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A stored embedding is not D float32 values (names the item id).</exception>
+    public void ScanAll(RowVisitor row)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, camera_id, captured_at, label, embedding FROM items ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var buffer = new byte[dimension * sizeof(float)];
+        while (reader.Read())
+        {
+            long id = reader.GetInt64(0);
+            long length = reader.IsDBNull(4) ? 0 : reader.GetBytes(4, 0, null, 0, 0);
+            if (length != buffer.Length)
+            {
+                throw new InvalidDataException(
+                    $"Gallery database '{Path}': the embedding of item id {id} has {length} bytes; " +
+                    $"{dimension}-dimensional float32 embeddings have {buffer.Length}. The row is damaged.");
+            }
+
+            reader.GetBytes(4, 0, buffer, 0, buffer.Length);
+            row(id, reader.IsDBNull(1) ? null : reader.GetInt32(1), ToUtc(reader.IsDBNull(2) ? null : reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : reader.GetString(3), MemoryMarshal.Cast<byte, float>(buffer));
+        }
+    }
+
+    /// <summary>One row of <see cref="ScanAll"/>; the span is valid only during the call.</summary>
+    public delegate void RowVisitor(long id, int? cameraId, DateTimeOffset? capturedAt, string? label, ReadOnlySpan<float> embedding);
+
+    /// <summary>
+    /// Deletes, in one transaction, at most <paramref name="limit"/> rows (through the column's index) whose
+    /// <paramref name="column"/> (captured_at or created_at) is before <paramref name="before"/>; returns their ids.
+    /// Rows without a value in the column are never deleted.
+    /// </summary>
+    public long[] DeleteBefore(GalleryTimeColumn column, DateTimeOffset before, int limit)
+    {
+        string name = column == GalleryTimeColumn.CapturedAt ? "captured_at" : "created_at";
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            // No ORDER BY: with one, SQLite walks the table in id order (reading every row, 2 KB each) instead of the
+            // range of the time index; a no-op retention pass over 100,000 items took 14 s under the write lock.
+            $"DELETE FROM items WHERE id IN (SELECT id FROM items INDEXED BY items_{name} WHERE {name} < $before LIMIT $limit) RETURNING id";
+        command.Parameters.AddWithValue("$before", before.UtcTicks);
+        command.Parameters.AddWithValue("$limit", limit);
+        var ids = new List<long>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>The model fingerprint recorded in the meta table, or null.</summary>
+    public string? StoredEmbeddingModel()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = 'embedding_model'";
+        return command.ExecuteScalar() as string;
+    }
+
     public GalleryPage List(GalleryFilter? filter, long afterId, int limit)
     {
         using var connection = OpenConnection();
@@ -396,6 +489,7 @@ internal sealed class GalleryDatabase
             indexes.CommandText = """
                 CREATE INDEX IF NOT EXISTS items_camera_id ON items (camera_id);
                 CREATE INDEX IF NOT EXISTS items_captured_at ON items (captured_at);
+                CREATE INDEX IF NOT EXISTS items_created_at ON items (created_at);
                 CREATE INDEX IF NOT EXISTS items_label ON items (label);
                 """;
             indexes.ExecuteNonQuery();

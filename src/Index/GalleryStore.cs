@@ -1,96 +1,84 @@
-using System.Numerics.Tensors;
-
 namespace SanReid.Index;
 
-/// <summary>Where and how a <see cref="GalleryStore"/> keeps its data.</summary>
-public sealed record GalleryStoreOptions
-{
-    /// <summary>SQLite database file (created if missing). The durable copy of every embedding and its metadata.</summary>
-    public required string DatabasePath { get; init; }
-    /// <summary>Embedding dimension D; every added vector must have it. A database made with another D is refused.</summary>
-    public required int Dimension { get; init; }
-    /// <summary>FAISS factory string, inner product metric: "Flat", "IVF{n},Flat", "HNSW{m}", "IVF{n},PQ{m}[x{nbits}]"
-    /// (ranges: <see cref="FaissFactory"/>).</summary>
-    public string IndexFactory { get; init; } = "Flat";
-    /// <summary>
-    /// Identifies the model whose embeddings the gallery holds (e.g. the ONNX file's name and SHA-256). Scores between
-    /// two models' embeddings mean nothing, so a non-empty database filled by another model is refused
-    /// (<see cref="GalleryModelMismatchException"/>). Null: not checked and not recorded.
-    /// </summary>
-    public string? EmbeddingModel { get; init; }
-}
-
-/// <summary>The gallery database holds embeddings of another model than the one it was opened with.</summary>
-public sealed class GalleryModelMismatchException(string databasePath, string storedModel, string requestedModel, long items)
-    : Exception($"Gallery database '{databasePath}' holds {items} embedding(s) of model '{storedModel}', not of '{requestedModel}'. " +
-                "Embeddings of different models are not comparable: use another database file for this model, " +
-                "or the model that filled it.")
-{
-    /// <summary>The model recorded in the database.</summary>
-    public string StoredModel { get; } = storedModel;
-    /// <summary>The model the store was opened with.</summary>
-    public string RequestedModel { get; } = requestedModel;
-}
-
 /// <summary>
-/// The gallery: SQLite holds embeddings + metadata durably, FAISS is the search structure rebuilt from it at open.
-/// Thread-safe. Dispose closes both.
+/// The gallery: SQLite holds embeddings + metadata durably; memory holds one float32 copy of every embedding
+/// (<see cref="VectorArena"/>), what filters need (<see cref="GalleryCatalog"/>) and a FAISS index over the ids.
+/// Thread-safe. Dispose closes all of it.
 /// </summary>
 /// <remarks>
 /// <para>Embeddings are float32 vectors of <see cref="Dimension"/> values with L2 norm 1 (± 1e-3), as the model
 /// contract (DESIGN.md) produces them; they and queries are rescaled to unit norm, and scores are inner products =
-/// cosine similarity, clamped to [-1, 1].</para>
-/// <para>Index types that need training (IVF, PQ) are trained on the stored vectors once the gallery holds
-/// <see cref="FaissIndex.MinTrainingPoints"/> of them (39 per k-means centroid); until then the store searches an
-/// exact Flat index, which is both correct and fast at that size. <see cref="ActiveIndexFactory"/> says which is in use.
-/// HNSW cannot remove vectors: deleted ids are excluded at search time and the graph is rebuilt from SQLite once a
-/// quarter of it is deleted (and at every open).</para>
-/// <para>Search never silently returns fewer matches than qualify: when an approximate index (IVF, HNSW) returns
-/// fewer than min(k, qualifying items) hits for a filter, the store scores the qualifying items exactly instead.
-/// Every returned score is recomputed exactly from the stored embedding, so lossy PQ codes only choose candidates.</para>
-/// <para>Concurrency: searches and reads run in parallel; add and delete take an exclusive lock. One store owns its
-/// database file: <see cref="Open(GalleryStoreOptions)"/> takes an exclusive OS lock on "&lt;database&gt;.lock" for the store's life, so a
-/// second store on the same file (in this or another process) is refused instead of silently diverging.</para>
-/// <para>Index failures never undo committed data: when training or rebuilding the configured index fails after an
-/// add or delete was committed (or at open), the store keeps searching the exact index it has (Flat, or the old
-/// one) and records why in <see cref="LastIndexError"/>; the configured index is tried again at the next open.</para>
+/// cosine similarity, computed exactly from the in-memory copy and clamped to [-1, 1].</para>
+/// <para>Search reads no SQLite except the metadata of the rows it returns. Filters (camera include/exclude, time
+/// window, label) are evaluated in memory; a selection of at most <see cref="GalleryStoreOptions.ExactSelectionLimit"/>
+/// items is scored exactly, a larger one goes through the FAISS index with an id bitmap (IDSelectorBitmap) and an
+/// nprobe raised by 1 / selectivity. An approximate index that returns fewer than min(k, qualifying) hits is followed
+/// by an exact scan of the qualifying items, so a search never returns fewer matches than qualify.</para>
+/// <para>"Flat" is exact search over the in-memory copy (no FAISS index, no second copy). Index types that need
+/// training (IVF) are trained once the gallery holds <see cref="FaissIndex.MinTrainingPoints"/> vectors (39 per
+/// centroid); with <see cref="GalleryStoreOptions.AutoIndex"/> the store chooses and retrains the index itself
+/// (<see cref="IndexPolicy"/>) and calibrates nprobe to <see cref="GalleryStoreOptions.TargetRecall"/>. Builds run
+/// inside the add that calls for them, or in the background (<see cref="GalleryStoreOptions.BackgroundIndexBuild"/>)
+/// while the current index keeps serving. HNSW cannot remove vectors: deleted ids are excluded at search time and the
+/// graph is rebuilt once a quarter of it is deleted (and at every open).</para>
+/// <para>Concurrency: searches and reads in parallel, concurrent unfiltered searches batched into one FAISS call
+/// (<see cref="SearchBatcher"/>); add and delete take an exclusive lock, held for one SQLite transaction (bulk deletes
+/// work in transactions of <see cref="BulkDeleteChunk"/> rows). One store owns its database file:
+/// <see cref="Open(GalleryStoreOptions)"/> takes an exclusive OS lock on "&lt;database&gt;.lock" for the store's life.</para>
+/// <para>Index failures never undo committed data: when training or rebuilding fails, the store keeps searching the
+/// index it has (exact Flat, or the previous one) and records why in <see cref="LastIndexError"/>; the configured index
+/// is tried again at the next open.</para>
 /// </remarks>
-public sealed class GalleryStore : IDisposable
+public sealed partial class GalleryStore : IDisposable
 {
     /// <summary>Largest deviation from 1 allowed in an embedding's L2 norm.</summary>
-    public const float NormTolerance = 1e-3f;
+    public const float NormTolerance = EmbeddingChecks.NormTolerance;
 
-    /// <summary>Candidates fetched per requested hit from a lossy (PQ) index before exact re-scoring.</summary>
+    /// <summary>Rows deleted per transaction (and per hold of the write lock) by <see cref="DeleteBefore"/>.</summary>
+    public const int BulkDeleteChunk = 5_000;
+
+    /// <summary>Candidates fetched per requested hit from a lossy (SQ, PQ) index before exact re-scoring.</summary>
     private const int LossyCandidateFactor = 4;
-
-    /// <summary>Norm deviation below which a vector is stored as given (float32 normalisation leaves a few ulps).</summary>
-    private const float RenormaliseAbove = 1e-6f;
 
     private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
     private readonly GalleryDatabase database;
     private readonly FileStream ownership;
-    private readonly FaissFactory factory;
-    private readonly HashSet<long> tombstones = [];
+    private readonly FaissFactory? configured;
     private readonly long configuredTrainingPoints;
     private readonly Action<string>? beforeIndexBuild;
-    private FaissIndex index;
-    private long count;
+    private readonly GalleryCatalog catalog = new();
+    private readonly VectorArena arena;
+    private readonly SearchBatcher batcher;
+    private HashSet<long> tombstones = [];
+    private FaissIndex? index;
+    private int? nprobe;
+    private double? calibratedRecall;
+    private long builtFor;
     private bool configuredIndexFailed;
     private string? lastIndexError;
+    private double? lastBuildSeconds;
+    private long maxWriteHoldTicks;
+    private long maxWriteWaitTicks;
     private bool disposed;
 
     private GalleryStore(
-        GalleryStoreOptions options, FaissFactory factory, GalleryDatabase database, FileStream ownership,
+        GalleryStoreOptions options, FaissFactory? configured, GalleryDatabase database, FileStream ownership,
         long configuredTrainingPoints, Action<string>? beforeIndexBuild)
     {
         Options = options;
-        this.factory = factory;
+        this.configured = configured;
         this.database = database;
         this.ownership = ownership;
         this.configuredTrainingPoints = configuredTrainingPoints;
         this.beforeIndexBuild = beforeIndexBuild;
-        index = BuildIndex(out string active);
-        ActiveIndexFactory = active;
+        arena = new VectorArena(options.Dimension);
+        batcher = new SearchBatcher((queries, n, k) => index!.SearchBitmap(queries, k, null));
+        database.ScanAll((id, camera, captured, label, embedding) =>
+        {
+            int position = arena.Append(embedding);
+            catalog.Put(position, id, camera, captured, label);
+        });
+        OpenIndex();
     }
 
     /// <summary>The options the store was opened with.</summary>
@@ -99,14 +87,12 @@ public sealed class GalleryStore : IDisposable
     /// <summary>Embedding dimension D.</summary>
     public int Dimension => Options.Dimension;
 
-    /// <summary>The FAISS factory string searched now: <see cref="GalleryStoreOptions.IndexFactory"/>, or "Flat" while
-    /// too few items are stored to train it (or after building it failed: <see cref="LastIndexError"/>).</summary>
-    public string ActiveIndexFactory { get; private set; }
+    /// <summary>The factory string searched now: "Flat" (exact) while the configured index is not built (too few items,
+    /// a build in progress, or after a failed build: <see cref="LastIndexError"/>), else the configured or chosen one.</summary>
+    public string ActiveIndexFactory { get; private set; } = "Flat";
 
-    /// <summary>
-    /// Why the last build of the configured index failed (exception type and message), or null when none failed since
-    /// open. Searches stay correct meanwhile: the store searches the exact Flat index (or the index it had).
-    /// </summary>
+    /// <summary>Why the last index build failed (exception type and message), or null when none failed since open.
+    /// Searches stay correct meanwhile on the index the store had.</summary>
     public string? LastIndexError
     {
         get
@@ -122,11 +108,28 @@ public sealed class GalleryStore : IDisposable
         get
         {
             using var _ = ReadLock();
-            return count;
+            return catalog.Count;
         }
     }
 
-    /// <summary>Opens (or creates) the store, takes ownership of the database file and loads FAISS from SQLite.</summary>
+    /// <summary>The model fingerprint the gallery records (<see cref="GalleryStoreOptions.EmbeddingModel"/>, else the
+    /// one stored in the database), or null.</summary>
+    public string? EmbeddingModel => Options.EmbeddingModel ?? database.StoredEmbeddingModel();
+
+    /// <summary>What the store searches with now.</summary>
+    public GalleryIndexStatus IndexStatus
+    {
+        get
+        {
+            using var _ = ReadLock();
+            return new GalleryIndexStatus(ActiveIndexFactory, nprobe, calibratedRecall, buildTask is { IsCompleted: false },
+                lastBuildSeconds, lastIndexError, catalog.Count, arena.Bytes,
+                maxWriteHoldTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency, maxWriteWaitTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
+        }
+    }
+
+    /// <summary>Opens (or creates) the store, takes ownership of the database file, loads every embedding and its filter
+    /// metadata into memory and builds (or loads, <see cref="GalleryStoreOptions.PersistIndex"/>) the index.</summary>
     /// <exception cref="ArgumentException">Empty path, non-positive dimension, an unsupported factory string (the
     /// message lists the supported forms, <see cref="FaissFactory"/>), or a database holding embeddings of another
     /// dimension.</exception>
@@ -145,18 +148,28 @@ public sealed class GalleryStore : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(options.DatabasePath, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Dimension, 1, nameof(options));
         ArgumentException.ThrowIfNullOrWhiteSpace(options.IndexFactory, nameof(options));
-
-        // The allow-list runs before any native call: FAISS crashes the process on some factory strings it accepts.
-        FaissFactory factory = FaissFactory.Parse(options.IndexFactory, options.Dimension);
-        long trainingPoints;
-        try
+        ArgumentOutOfRangeException.ThrowIfNegative(options.ExactSelectionLimit, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.AutoFlatLimit, nameof(options));
+        if (options.TargetRecall is not (> 0 and <= 1))
         {
-            using FaissIndex probe = FaissIndex.Create(options.IndexFactory, options.Dimension);
-            trainingPoints = probe.MinTrainingPoints;
+            throw new ArgumentOutOfRangeException(nameof(options), options.TargetRecall, "TargetRecall must lie in (0, 1].");
         }
-        catch (FaissException e)
+
+        FaissFactory? factory = null;
+        long trainingPoints = 0;
+        if (options.IndexFactory != GalleryStoreOptions.AutoIndex)
         {
-            throw new ArgumentException($"FAISS refused the index factory '{options.IndexFactory}': {e.Message}", nameof(options), e);
+            // The allow-list runs before any native call: FAISS crashes the process on some factory strings it accepts.
+            factory = FaissFactory.Parse(options.IndexFactory, options.Dimension);
+            try
+            {
+                using FaissIndex probe = FaissIndex.Create(options.IndexFactory, options.Dimension);
+                trainingPoints = probe.MinTrainingPoints;
+            }
+            catch (FaissException e)
+            {
+                throw new ArgumentException($"FAISS refused the index factory '{options.IndexFactory}': {e.Message}", nameof(options), e);
+            }
         }
 
         string fullPath = Path.GetFullPath(options.DatabasePath);
@@ -177,12 +190,12 @@ public sealed class GalleryStore : IDisposable
             Directory.CreateDirectory(directory);
         }
 
-        FileStream ownership = TakeOwnership(fullPath, out bool createdLockFile);
+        FileStream ownership = GalleryFileLock.TakeOwnership(fullPath, out bool createdLockFile);
         GalleryDatabase? database = null;
         try
         {
             database = GalleryDatabase.Open(fullPath, options.Dimension, options.IndexFactory, options.EmbeddingModel);
-            return new GalleryStore(options, factory, database, ownership, trainingPoints, beforeIndexBuild);
+            return new GalleryStore(options with { DatabasePath = fullPath }, factory, database, ownership, trainingPoints, beforeIndexBuild);
         }
         catch
         {
@@ -190,7 +203,7 @@ public sealed class GalleryStore : IDisposable
             if (createdLockFile && database is null)
             {
                 // Nothing usable was there (e.g. a device or an unwritable path): leave no lock file behind.
-                TryDelete(LockPath(fullPath));
+                GalleryFileLock.TryDelete(GalleryFileLock.LockPath(fullPath));
             }
 
             ownership.Dispose();
@@ -202,7 +215,7 @@ public sealed class GalleryStore : IDisposable
     /// <summary>Adds items atomically (all or none); returns them with their new ids, in input order.</summary>
     /// <remarks>Each embedding is stored rescaled to unit norm (bit-identical when its norm is already within 1e-6 of
     /// 1), so scores of stored vectors stay cosines in [-1, 1]. Once the rows are committed nothing throws: a failure
-    /// to train or rebuild the configured index leaves the exact index in use (<see cref="LastIndexError"/>).</remarks>
+    /// to train or rebuild the index leaves the index the store had in use (<see cref="LastIndexError"/>).</remarks>
     /// <exception cref="ArgumentException">Wrong dimension, non-finite values, or L2 norm off 1 by more than <see cref="NormTolerance"/>.</exception>
     /// <exception cref="DuplicateExternalIdException">An external id already exists.</exception>
     public IReadOnlyList<GalleryItem> Add(IReadOnlyList<NewGalleryItem> items)
@@ -212,7 +225,7 @@ public sealed class GalleryStore : IDisposable
         for (int i = 0; i < items.Count; i++)
         {
             NewGalleryItem item = items[i] ?? throw new ArgumentException($"Item {i} is null.", nameof(items));
-            ValidateEmbedding(item.Embedding, $"Item {i}'s embedding", nameof(items));
+            EmbeddingChecks.Validate(item.Embedding, Dimension, $"Item {i}'s embedding", nameof(items));
             if (item.ExternalId is { } externalId && !externalIds.Add(externalId))
             {
                 throw new DuplicateExternalIdException(externalId);
@@ -224,15 +237,15 @@ public sealed class GalleryStore : IDisposable
             return [];
         }
 
-        using var _ = WriteLock();
         var vectors = new float[items.Count * Dimension];
         for (int i = 0; i < items.Count; i++)
         {
             Span<float> row = vectors.AsSpan(i * Dimension, Dimension);
             items[i].Embedding.CopyTo(row);
-            Renormalise(row);
+            EmbeddingChecks.Renormalise(row);
         }
 
+        using var _ = WriteLock();
         bool addedToIndex = false;
         long[] newIds = [];
         IReadOnlyList<GalleryItem> stored;
@@ -240,9 +253,12 @@ public sealed class GalleryStore : IDisposable
         {
             stored = database.Insert(items, vectors, DateTimeOffset.UtcNow, ids =>
             {
-                index.Add(vectors, ids);
                 newIds = ids;
-                addedToIndex = true;
+                if (index is not null)
+                {
+                    index.Add(vectors, ids);
+                    addedToIndex = true;
+                }
             });
         }
         catch when (addedToIndex)
@@ -253,12 +269,25 @@ public sealed class GalleryStore : IDisposable
         }
 
         // Committed: from here on nothing may throw (the items are stored and the current index holds them).
-        count += stored.Count;
-        if (ActiveIndexFactory != Options.IndexFactory && !configuredIndexFailed && count >= configuredTrainingPoints)
+        for (int i = 0; i < stored.Count; i++)
         {
-            Rebuild();
+            GalleryItem item = stored[i];
+            int position = catalog.NextPosition();
+            ReadOnlySpan<float> row = vectors.AsSpan(i * Dimension, Dimension);
+            if (position == arena.Rows)
+            {
+                arena.Append(row);
+            }
+            else
+            {
+                arena.Set(position, row);
+            }
+
+            catalog.Put(position, item.Id, item.CameraId, item.CapturedAt, item.Label);
         }
 
+        addedDuringBuild?.AddRange(newIds);
+        MaybeRebuild();
         return stored;
     }
 
@@ -273,7 +302,7 @@ public sealed class GalleryStore : IDisposable
     public float[]? GetEmbedding(long id)
     {
         using var _ = ReadLock();
-        return database.GetEmbedding(id);
+        return catalog.TryGetPosition(id, out int position) ? arena.Row(position).ToArray() : null;
     }
 
     /// <summary>Items with id greater than <paramref name="afterId"/>, at most <paramref name="limit"/>, filtered.</summary>
@@ -297,25 +326,40 @@ public sealed class GalleryStore : IDisposable
             return false;
         }
 
-        count--;
-        try
-        {
-            ForgetInIndex([id]);
-        }
-        catch (Exception e)
-        {
-            // Committed: exclude the id at search time instead (works for every index type).
-            tombstones.Add(id);
-            lastIndexError = $"Removing id {id} from the {ActiveIndexFactory} index failed; it is excluded at search " +
-                $"time instead. {e.GetType().Name}: {e.Message}";
-        }
-
-        if (tombstones.Count > 0 && tombstones.Count * 4 > index.Count)
-        {
-            Rebuild();
-        }
-
+        Forget([id]);
+        MaybeRebuild();
         return true;
+    }
+
+    /// <summary>
+    /// Deletes every item whose <paramref name="column"/> is before <paramref name="before"/> (retention: keep N days);
+    /// returns how many were deleted. Works in transactions of <see cref="BulkDeleteChunk"/> rows, each under the write
+    /// lock for one SQLite transaction, so adds and searches go on between them. Items without a capture time are not
+    /// deleted by <see cref="GalleryTimeColumn.CapturedAt"/>. Deleted items never appear in a search again.
+    /// </summary>
+    public long DeleteBefore(GalleryTimeColumn column, DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        long total = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long[] ids;
+            using (WriteLock())
+            {
+                ids = database.DeleteBefore(column, before, BulkDeleteChunk);
+                if (ids.Length > 0)
+                {
+                    Forget(ids);
+                }
+
+                total += ids.Length;
+                if (ids.Length < BulkDeleteChunk)
+                {
+                    MaybeRebuild();
+                    return total;
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -330,7 +374,7 @@ public sealed class GalleryStore : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">k &lt; 1.</exception>
     public IReadOnlyList<GalleryMatch> Search(ReadOnlySpan<float> query, int k, GalleryFilter? filter = null, float? minScore = null)
     {
-        ValidateEmbedding(query, "The query", nameof(query));
+        EmbeddingChecks.Validate(query, Dimension, "The query", nameof(query));
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (minScore is { } m && float.IsNaN(m))
         {
@@ -339,40 +383,28 @@ public sealed class GalleryStore : IDisposable
 
         ValidateFilter(filter);
         float[] q = query.ToArray();
-        Renormalise(q);
+        EmbeddingChecks.Renormalise(q);
         using var _ = ReadLock();
-        if (count == 0)
-        {
-            return [];
-        }
-
-        long[]? allowed = HasConstraints(filter) ? database.SelectIds(filter) : null;
-        long qualifying = allowed?.LongLength ?? count;
-        if (qualifying == 0)
-        {
-            return [];
-        }
-
-        int wanted = (int)Math.Min(k, qualifying);
-        int candidates = ActiveIndexFactory == Options.IndexFactory && factory.IsLossy ? (int)Math.Min((long)wanted * LossyCandidateFactor, qualifying) : wanted;
-        FaissHit[] hits = allowed is not null ? index.SearchAllowed(q, candidates, allowed)
-            : tombstones.Count > 0 ? index.SearchExcluding(q, candidates, [.. tombstones])
-            : index.Search(q, candidates);
-
-        List<GalleryMatch> matches = Rescore(q, hits.Select(h => h.Id).ToArray());
-        if (matches.Count < wanted)
-        {
-            // The approximate index missed qualifying items (small IVF lists probed, HNSW graph cut by the filter).
-            matches = ExactTopK(q, wanted, filter);
-        }
-
-        IEnumerable<GalleryMatch> ranked = matches.Take(wanted);
+        (int Position, float Score)[] top = TopK(q, k, filter);
         if (minScore is { } min)
         {
-            ranked = ranked.TakeWhile(match => match.Score >= min);
+            top = [.. top.TakeWhile(hit => hit.Score >= min)];
         }
 
-        return ranked.ToList();
+        // SQLite is read for the returned rows only.
+        long[] ids = [.. top.Select(hit => catalog.IdAt(hit.Position))];
+        Dictionary<long, GalleryItem> items = database.GetItems(ids);
+        var matches = new List<GalleryMatch>(top.Length);
+        for (int i = 0; i < top.Length; i++)
+        {
+            if (items.TryGetValue(ids[i], out GalleryItem? item))
+            {
+                // Cosine of unit vectors; float rounding can overshoot 1 by an ulp or two, which callers must never see.
+                matches.Add(new GalleryMatch(item, Math.Clamp(top[i].Score, -1f, 1f)));
+            }
+        }
+
+        return matches;
     }
 
     public void Dispose()
@@ -382,16 +414,33 @@ public sealed class GalleryStore : IDisposable
             return;
         }
 
+        Task? build;
         gate.EnterWriteLock();
         try
         {
-            if (disposed)
-            {
-                return;
-            }
-
             disposed = true;
-            index.Dispose();
+            build = buildTask;
+        }
+        finally
+        {
+            gate.ExitWriteLock();
+        }
+
+        // A background build checks `disposed` and gives up; wait for it so no native call outlives the index.
+        try
+        {
+            build?.Wait();
+        }
+        catch (AggregateException)
+        {
+        }
+
+        gate.EnterWriteLock();
+        try
+        {
+            PersistOnClose();
+            index?.Dispose();
+            index = null;
             database.ClearPool();
             ownership.Dispose();
         }
@@ -401,241 +450,116 @@ public sealed class GalleryStore : IDisposable
         }
     }
 
+    /// <summary>The best min(k, qualifying) (position, exact score), score descending then id ascending. Read lock held.</summary>
+    private (int Position, float Score)[] TopK(float[] q, int k, GalleryFilter? filter)
+    {
+        if (catalog.Count == 0)
+        {
+            return [];
+        }
+
+        int[]? selected = HasConstraints(filter) ? catalog.Select(filter!) : null;
+        long qualifying = selected?.LongLength ?? catalog.Count;
+        if (qualifying == 0)
+        {
+            return [];
+        }
+
+        int wanted = (int)Math.Min(k, qualifying);
+        if (index is null || (selected is not null && selected.Length <= Options.ExactSelectionLimit))
+        {
+            return ExactSearch.TopK(arena, q, selected ?? catalog.AlivePositions(), wanted);
+        }
+
+        bool lossy = configured is null || configured.IsLossy;
+        int candidates = (int)Math.Min(lossy ? (long)wanted * LossyCandidateFactor : wanted, qualifying + tombstones.Count);
+        FaissHit[] hits;
+        if (selected is not null)
+        {
+            // Only `selectivity` of every probed list qualifies: probe proportionally more lists to see as many.
+            int probes = nprobe is { } np ? (int)Math.Min(int.MaxValue, Math.Ceiling(np * (double)catalog.Count / selected.Length)) : 0;
+            hits = index.SearchBitmap(q, candidates, catalog.BitmapOf(selected), probes)[0];
+        }
+        else if (tombstones.Count > 0)
+        {
+            hits = index.SearchBitmap(q, candidates, catalog.AliveBitmap)[0];
+        }
+        else if (Options.BatchSearches)
+        {
+            hits = batcher.Search(q, candidates);
+        }
+        else
+        {
+            hits = index.SearchBitmap(q, candidates, null)[0];
+        }
+
+        var rescored = new List<(int Position, float Score)>(hits.Length);
+        foreach (FaissHit hit in hits)
+        {
+            if (catalog.TryGetPosition(hit.Id, out int position))
+            {
+                rescored.Add((position, arena.Dot(q, position)));
+            }
+        }
+
+        if (rescored.Count < wanted)
+        {
+            // The approximate index missed qualifying items (few lists probed, HNSW graph cut by the filter).
+            return ExactSearch.TopK(arena, q, selected ?? catalog.AlivePositions(), wanted);
+        }
+
+        rescored.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : catalog.IdAt(a.Position).CompareTo(catalog.IdAt(b.Position)));
+        return [.. rescored.Take(wanted)];
+    }
+
+    /// <summary>Takes deleted ids out of memory and the index (write lock held; rows already deleted in SQLite).</summary>
+    private void Forget(long[] ids)
+    {
+        foreach (long id in ids)
+        {
+            catalog.Remove(id);
+        }
+
+        deletedDuringBuild?.AddRange(ids);
+        ForgetInIndex(ids);
+    }
+
+    private void ForgetInIndex(long[] ids)
+    {
+        if (index is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (index.SupportsRemove)
+            {
+                index.Remove(ids);
+            }
+            else
+            {
+                tombstones.UnionWith(ids);
+            }
+        }
+        catch (Exception e)
+        {
+            // Committed: exclude the ids at search time instead (works for every index type).
+            tombstones.UnionWith(ids);
+            lastIndexError = $"Removing {ids.Length} id(s) from the {ActiveIndexFactory} index failed; they are excluded " +
+                $"at search time instead. {e.GetType().Name}: {e.Message}";
+        }
+    }
+
     private static bool HasConstraints(GalleryFilter? filter) =>
         filter is not null && (filter.IncludeCameras is { Count: > 0 } || filter.ExcludeCameras is { Count: > 0 }
             || filter.CapturedFrom is not null || filter.CapturedTo is not null || filter.Label is not null);
-
-    private static string LockPath(string databasePath) => databasePath + ".lock";
-
-    /// <summary>
-    /// Opens "&lt;database&gt;.lock" with FileShare.None, which .NET implements on Linux/macOS with flock(LOCK_EX): held
-    /// until the stream is disposed (or the process dies), refused to every other open in any process. The file
-    /// itself stays (deleting lock files races with other openers).
-    /// </summary>
-    private static FileStream TakeOwnership(string databasePath, out bool created)
-    {
-        string lockPath = LockPath(databasePath);
-        created = !File.Exists(lockPath);
-        try
-        {
-            return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new IOException(
-                $"Gallery database '{databasePath}' cannot be opened: its lock file '{lockPath}' cannot be created " +
-                $"or opened ({e.Message}). The directory must be writable.", e);
-        }
-        catch (IOException e) when (File.Exists(lockPath))
-        {
-            throw new IOException(
-                $"Gallery database '{databasePath}' is already open in another GalleryStore (in this or another " +
-                $"process; lock file '{lockPath}': {e.Message}). One store owns a database file: share that store, or " +
-                "stop the other process.", e);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    /// <summary>Scales a finite, nearly unit vector to unit L2 norm, so inner products of stored vectors never exceed 1
-    /// by more than float rounding; vectors already within <see cref="RenormaliseAbove"/> of 1 are left bit-identical.</summary>
-    private static void Renormalise(Span<float> vector)
-    {
-        float norm = TensorPrimitives.Norm(vector);
-        if (Math.Abs(norm - 1f) > RenormaliseAbove && norm > 0f)
-        {
-            TensorPrimitives.Divide(vector, norm, vector);
-        }
-    }
 
     private static void ValidateFilter(GalleryFilter? filter)
     {
         if (filter is { CapturedFrom: { } from, CapturedTo: { } to } && to < from)
         {
             throw new ArgumentException($"The time window ends ({to:O}) before it starts ({from:O}).", nameof(filter));
-        }
-    }
-
-    private void ValidateEmbedding(ReadOnlySpan<float> embedding, string what, string parameterName)
-    {
-        if (embedding.Length != Dimension)
-        {
-            throw new ArgumentException($"{what} has {embedding.Length} values; the gallery stores {Dimension}-dimensional embeddings.", parameterName);
-        }
-
-        foreach (float value in embedding)
-        {
-            if (!float.IsFinite(value))
-            {
-                throw new ArgumentException($"{what} contains a non-finite value ({value}).", parameterName);
-            }
-        }
-
-        float norm = TensorPrimitives.Norm(embedding);
-        if (Math.Abs(norm - 1f) > NormTolerance)
-        {
-            throw new ArgumentException(
-                $"{what} has L2 norm {norm}; the gallery stores unit vectors (score = inner product = cosine).", parameterName);
-        }
-    }
-
-    /// <summary>Exact scores for candidate ids that still exist in SQLite, descending (ties by id).</summary>
-    private List<GalleryMatch> Rescore(float[] query, long[] ids)
-    {
-        Dictionary<long, (GalleryItem Item, float[] Embedding)> rows = database.GetWithEmbeddings(ids);
-        var matches = new List<GalleryMatch>(rows.Count);
-        foreach ((GalleryItem item, float[] embedding) in rows.Values)
-        {
-            // Cosine of unit vectors; float rounding can overshoot 1 by an ulp or two, which callers must never see.
-            matches.Add(new GalleryMatch(item, Math.Clamp(TensorPrimitives.Dot(query, embedding), -1f, 1f)));
-        }
-
-        matches.Sort(CompareMatches);
-        return matches;
-    }
-
-    /// <summary>Brute force over the qualifying rows in SQLite: the fallback that makes filtered search complete.</summary>
-    private List<GalleryMatch> ExactTopK(float[] query, int k, GalleryFilter? filter)
-    {
-        // Min-heap of the best k so far: the root is the weakest kept score.
-        var best = new PriorityQueue<long, (float Score, long Id)>(k + 1, Comparer<(float Score, long Id)>.Create(
-            (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : b.Id.CompareTo(a.Id)));
-        foreach ((long id, float[] embedding) in database.ScanEmbeddings(filter))
-        {
-            best.Enqueue(id, (TensorPrimitives.Dot(query, embedding), id));
-            if (best.Count > k)
-            {
-                best.Dequeue();
-            }
-        }
-
-        var ids = new long[best.Count];
-        for (int i = 0; best.TryDequeue(out long id, out _); i++)
-        {
-            ids[i] = id;
-        }
-
-        return Rescore(query, ids);
-    }
-
-    private static int CompareMatches(GalleryMatch a, GalleryMatch b) =>
-        a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.Id.CompareTo(b.Item.Id);
-
-    private void ForgetInIndex(long[] ids)
-    {
-        if (index.SupportsRemove)
-        {
-            index.Remove(ids);
-        }
-        else
-        {
-            tombstones.UnionWith(ids);
-        }
-    }
-
-    /// <summary>
-    /// Replaces the FAISS index with one rebuilt from SQLite. Runs after a commit (caller holds the write lock), so it
-    /// never throws: if even the rebuild fails, the current index (which holds every committed vector, with deleted
-    /// ones tombstoned or removed) stays in use and <see cref="LastIndexError"/> says why.
-    /// </summary>
-    private void Rebuild()
-    {
-        FaissIndex rebuilt;
-        string active;
-        try
-        {
-            rebuilt = BuildIndex(out active);
-        }
-        catch (Exception e)
-        {
-            lastIndexError = $"Rebuilding the index from the database failed; the previous {ActiveIndexFactory} index " +
-                $"stays in use. {e.GetType().Name}: {e.Message}";
-            return;
-        }
-
-        FaissIndex old = index;
-        index = rebuilt;
-        ActiveIndexFactory = active;
-        tombstones.Clear();
-        old.Dispose();
-    }
-
-    /// <summary>
-    /// Builds the configured index from every stored vector, or an exact Flat one while too few are stored to train it
-    /// or when building the configured one failed (recorded in <see cref="lastIndexError"/>; not retried until the
-    /// next open, so one bad training does not repeat on every add).
-    /// </summary>
-    /// <exception cref="InvalidDataException">A stored embedding is damaged.</exception>
-    private FaissIndex BuildIndex(out string active)
-    {
-        var ids = new List<long>();
-        var vectors = new List<float>();
-        foreach ((long id, float[] embedding) in database.ScanEmbeddings(null))
-        {
-            ids.Add(id);
-            vectors.AddRange(embedding);
-        }
-
-        count = ids.Count;
-        float[] data = [.. vectors];
-        long[] idArray = [.. ids];
-        if (factory.Kind != FaissIndexKind.Flat && !configuredIndexFailed && ids.Count >= configuredTrainingPoints)
-        {
-            try
-            {
-                active = Options.IndexFactory;
-                return Build(Options.IndexFactory, data, idArray);
-            }
-            catch (Exception e)
-            {
-                configuredIndexFailed = true;
-                lastIndexError = $"Building the {Options.IndexFactory} index from {ids.Count} vectors failed; the exact " +
-                    $"Flat index is searched instead until the next open. {e.GetType().Name}: {e.Message}";
-            }
-        }
-
-        active = "Flat";
-        return Build(active, data, idArray);
-    }
-
-    private FaissIndex Build(string factoryText, float[] data, long[] ids)
-    {
-        if (factoryText != "Flat")
-        {
-            beforeIndexBuild?.Invoke(factoryText);
-        }
-
-        FaissIndex built = FaissIndex.Create(factoryText, Dimension);
-        try
-        {
-            if (!built.IsTrained)
-            {
-                built.Train(data);
-            }
-
-            if (ids.Length > 0)
-            {
-                built.Add(data, ids);
-            }
-
-            return built;
-        }
-        catch
-        {
-            built.Dispose();
-            throw;
         }
     }
 
@@ -655,6 +579,7 @@ public sealed class GalleryStore : IDisposable
     private LockScope WriteLock()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        long asked = System.Diagnostics.Stopwatch.GetTimestamp();
         gate.EnterWriteLock();
         if (disposed)
         {
@@ -662,15 +587,22 @@ public sealed class GalleryStore : IDisposable
             throw new ObjectDisposedException(nameof(GalleryStore));
         }
 
-        return new LockScope(gate, write: true);
+        long entered = System.Diagnostics.Stopwatch.GetTimestamp();
+        maxWriteWaitTicks = Math.Max(maxWriteWaitTicks, entered - asked);
+        return new LockScope(gate, write: true, this, entered);
     }
 
-    private readonly struct LockScope(ReaderWriterLockSlim gate, bool write) : IDisposable
+    private readonly struct LockScope(ReaderWriterLockSlim gate, bool write, GalleryStore? owner = null, long entered = 0) : IDisposable
     {
         public void Dispose()
         {
             if (write)
             {
+                if (owner is not null)
+                {
+                    owner.maxWriteHoldTicks = Math.Max(owner.maxWriteHoldTicks, System.Diagnostics.Stopwatch.GetTimestamp() - entered);
+                }
+
                 gate.ExitWriteLock();
             }
             else
@@ -679,11 +611,4 @@ public sealed class GalleryStore : IDisposable
             }
         }
     }
-}
-
-/// <summary>An added item's external id is already in the gallery.</summary>
-public sealed class DuplicateExternalIdException(string externalId)
-    : Exception($"External id '{externalId}' already exists in the gallery.")
-{
-    public string ExternalId { get; } = externalId;
 }

@@ -28,7 +28,9 @@ public sealed class FaissFactoryTests : IDisposable
         "IVF4,PQ0",
         "IVF4,PQ8x3",
         "IVF4,PQ8x9",
-        "IVF4,SQ8",
+        "IVF4,SQ4", // only SQ8 is offered
+        "IVF4,SQ8x4",
+        "auto", // the store's "Auto" is case-sensitive too
         "IVF08,Flat",
         "flat",
         " Flat",

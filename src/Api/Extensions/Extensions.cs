@@ -39,6 +39,8 @@ public static class Extensions
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StartupOptions>().BindConfiguration(StartupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         // Body limits follow the validated options (resolved lazily, so configuration overrides in tests apply).
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((k, l) =>
@@ -80,6 +82,10 @@ public static class Extensions
                 DatabasePath = path,
                 Dimension = embedder.Dimension,
                 IndexFactory = options.IndexFactory,
+                // Trains and retrains in the background while the current index serves; a trained index is reloaded
+                // from its file at start-up (a million-item gallery is ready in seconds, not after minutes of training).
+                BackgroundIndexBuild = true,
+                PersistIndex = options.PersistIndex,
                 // Refuses a gallery filled by another model: scores across two models' embeddings mean nothing.
                 EmbeddingModel = ModelFingerprint.Compute(embedder.ModelPath),
             });
@@ -100,6 +106,8 @@ public static class Extensions
         services.AddSingleton<ApiMetrics>();
         services.AddSingleton<StartupState>();
         services.AddHostedService<StartupLoader>();
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 
         services.AddRateLimiter(o =>
         {

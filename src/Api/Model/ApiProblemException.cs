@@ -41,6 +41,10 @@ public static class ErrorCodes
     public const string InvalidApiKey = "invalid_api_key";
     public const string RateLimited = "rate_limited";
     public const string NotReady = "not_ready";
+    public const string ModelMismatch = "model_mismatch";
+    public const string InvalidEmbedding = "invalid_embedding";
+    public const string InvalidJson = "invalid_json";
+    public const string TooManyEmbeddings = "too_many_embeddings";
 
     /// <summary>The code for a status when nothing more specific is known.</summary>
     public static string ForStatus(int status) => status switch

@@ -44,10 +44,15 @@ public sealed class GalleryOptions
     [Required]
     public string DatabasePath { get; set; } = "data/gallery.db";
 
-    /// <summary>FAISS factory string (inner product): Flat, IVF{n},Flat, HNSW{m}, IVF{n},PQ{m}.</summary>
+    /// <summary>FAISS factory string (inner product): Auto (the store chooses: exact Flat while small, then IVF{n},SQ8 with
+    /// nprobe calibrated to the recall target, retrained in the background as the gallery grows), Flat, IVF{n},Flat,
+    /// IVF{n},SQ8, HNSW{m}, IVF{n},PQ{m}.</summary>
     [Required]
-    [RegularExpression(@"^(Flat|IVF\d+,Flat|HNSW\d+|IVF\d+,PQ\d+)$", ErrorMessage = "IndexFactory must be Flat, IVF<n>,Flat, HNSW<m> or IVF<n>,PQ<m>.")]
-    public string IndexFactory { get; set; } = "Flat";
+    [RegularExpression(@"^(Auto|Flat|IVF\d+,Flat|IVF\d+,SQ8|HNSW\d+|IVF\d+,PQ\d+)$", ErrorMessage = "IndexFactory must be Auto, Flat, IVF<n>,Flat, IVF<n>,SQ8, HNSW<m> or IVF<n>,PQ<m>.")]
+    public string IndexFactory { get; set; } = "Auto";
+
+    /// <summary>Write the trained index to "&lt;database&gt;.faiss" and load it at start-up instead of training again.</summary>
+    public bool PersistIndex { get; set; } = true;
 
     /// <summary>Page size of <c>GET /gallery</c> when <c>limit</c> is absent.</summary>
     [Range(1, 10_000)]

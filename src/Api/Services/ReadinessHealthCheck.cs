@@ -40,6 +40,18 @@ public sealed class ReadinessHealthCheck(StartupState state, IServiceProvider se
             ["batching"] = batching.Value.Enabled,
             ["seconds_to_ready"] = Math.Round(state.SecondsToReady ?? 0, 2),
         };
+        // The index in use and its last build: a failed train or rebuild (the previous index keeps serving) shows here.
+        var index = store.IndexStatus;
+        data["index"] = index.ActiveFactory;
+        if (index.Nprobe is { } nprobe)
+            data["index_nprobe"] = nprobe;
+        if (index.CalibratedRecall is { } recall)
+            data["index_calibrated_recall_at_10"] = Math.Round(recall, 3);
+        data["index_building"] = index.Building;
+        if (index.LastError is not null)
+            data["index_error"] = index.LastError;
+        if (store.EmbeddingModel is { } fingerprint)
+            data["gallery_model"] = fingerprint;
         if (embedder.ProviderNote is not null)
             data["provider_note"] = embedder.ProviderNote;
         return Task.FromResult(HealthCheckResult.Healthy($"Model loaded on {embedder.ExecutionProvider}; gallery open.", data));

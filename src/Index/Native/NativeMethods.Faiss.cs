@@ -10,6 +10,23 @@ internal static partial class NativeMethods
 {
     private const string Library = "sanreid_faiss";
 
+    /// <summary>
+    /// libgomp reads OMP_WAIT_POLICY once, when it is loaded with the shim; unset, idle OpenMP threads spin and take
+    /// the cores FAISS's working threads need (3-6x slower search on 2 shared cores, DESIGN.md). So before the first
+    /// call the process environment gets PASSIVE, unless it already names a policy. (.NET's
+    /// Environment.SetEnvironmentVariable does not reach the native environment on Unix, hence libc's setenv.)
+    /// </summary>
+    static NativeMethods()
+    {
+        if (!OperatingSystem.IsWindows() && Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
+        {
+            _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
+
     internal const int SelectAll = 0;
     internal const int SelectAllow = 1;
     internal const int SelectDeny = 2;
@@ -58,6 +75,14 @@ internal static partial class NativeMethods
     internal static unsafe partial int Search(
         FaissIndexHandle index, long n, float* x, long k, int selection, long* selectionIds, long selectionCount,
         float* distances, long* labels);
+
+    [LibraryImport(Library, EntryPoint = "sanreid_faiss_search_bitmap")]
+    internal static unsafe partial int SearchBitmap(
+        FaissIndexHandle index, long n, float* x, long k, byte* bitmap, long bitmapBytes, long nprobe,
+        float* distances, long* labels);
+
+    [LibraryImport(Library, EntryPoint = "sanreid_faiss_remove_unselected")]
+    internal static unsafe partial int RemoveUnselected(FaissIndexHandle index, byte* bitmap, long bitmapBytes, out long removed);
 
     [LibraryImport(Library, EntryPoint = "sanreid_faiss_remove_ids")]
     internal static unsafe partial int RemoveIds(FaissIndexHandle index, long n, long* ids, out long removed);

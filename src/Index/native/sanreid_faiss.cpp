@@ -177,6 +177,12 @@ int sanreid_faiss_create(const char* factory, int32_t dimension, sanreid_index**
         if (auto* pq = dynamic_cast<faiss::IndexPQ*>(storage)) {
             pq->do_polysemous_training = false;
         }
+        // k-means of the coarse quantizer: 10 iterations instead of FAISS's 25. The centroids only route queries to
+        // lists (nprobe is calibrated to the recall target afterwards); training a 2,048-list IVF on 131,000 vectors
+        // of 512 dimensions is 2.5x faster, which is what a background retrain of a million-item gallery costs.
+        if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(storage)) {
+            ivf->cp.niter = 10;
+        }
         *out = result.release();
     });
 }
@@ -364,6 +370,75 @@ int sanreid_faiss_search(
                 labels[i] = idmap->id_map[labels[i]];
             }
         }
+    });
+}
+
+int sanreid_faiss_search_bitmap(
+        const sanreid_index* index,
+        int64_t n,
+        const float* x,
+        int64_t k,
+        const uint8_t* bitmap,
+        int64_t bitmap_bytes,
+        int64_t nprobe,
+        float* distances,
+        int64_t* labels) {
+    return guard([&] {
+        checked(index);
+        require(n >= 0, "n must not be negative");
+        require(k > 0, "k must be positive");
+        require(distances != nullptr && labels != nullptr, "distances or labels is null");
+        require(n == 0 || x != nullptr, "x is null");
+        require(bitmap_bytes >= 0 && (bitmap_bytes == 0 || bitmap != nullptr), "bitmap is null");
+        require(nprobe >= 0, "nprobe must not be negative");
+        if (n == 0) {
+            return;
+        }
+        faiss::Index* top = index->index.get();
+        fill_empty(n * k, distances, labels);
+        if (top->ntotal == 0) {
+            return;
+        }
+        std::unique_ptr<faiss::IDSelectorBitmap> selected;
+        if (bitmap != nullptr) {
+            selected = std::make_unique<faiss::IDSelectorBitmap>(static_cast<size_t>(bitmap_bytes), bitmap);
+        }
+        faiss::IndexIDMap* idmap = as_idmap(top);
+        if (idmap == nullptr) {
+            auto params = params_for(top, selected.get());
+            if (auto* ivf = dynamic_cast<faiss::SearchParametersIVF*>(params.get()); ivf != nullptr && nprobe > 0) {
+                ivf->nprobe = std::min<size_t>(static_cast<size_t>(nprobe), as_ivf(top)->nlist);
+            }
+            top->search(n, x, k, distances, labels, params.get());
+            return;
+        }
+        if (selected == nullptr) {
+            top->search(n, x, k, distances, labels);
+            return;
+        }
+        TranslatedSelector translated(idmap->id_map, *selected);
+        auto params = params_for(idmap->index, &translated);
+        idmap->index->search(n, x, k, distances, labels, params.get());
+        for (int64_t i = 0; i < n * k; i++) {
+            if (labels[i] >= 0) {
+                labels[i] = idmap->id_map[labels[i]];
+            }
+        }
+    });
+}
+
+int sanreid_faiss_remove_unselected(sanreid_index* index, const uint8_t* bitmap, int64_t bitmap_bytes, int64_t* removed) {
+    return guard([&] {
+        checked(index);
+        require(bitmap_bytes >= 0 && (bitmap_bytes == 0 || bitmap != nullptr), "bitmap is null");
+        require(removed != nullptr, "removed is null");
+        *removed = 0;
+        if (as_hnsw(index->index.get()) != nullptr) {
+            throw not_supported("HNSW indexes cannot remove vectors; rebuild the index or exclude ids at search time");
+        }
+        faiss::IDSelectorBitmap kept(static_cast<size_t>(bitmap_bytes), bitmap);
+        faiss::IDSelectorNot gone(&kept);
+        *removed = static_cast<int64_t>(index->index->remove_ids(gone));
     });
 }
 

@@ -74,6 +74,16 @@ SANREID_EXPORT int sanreid_faiss_search(
         float* distances,
         int64_t* labels);
 
+/* Search restricted to the ids whose bit is set in `bitmap` (bit id % 8 of byte id / 8; ids at or beyond
+ * bitmap_bytes * 8 are not selected); bitmap may be null for no restriction. nprobe > 0 overrides the IVF index's
+ * nprobe for this call only (clamped to nlist); 0 keeps it. Results padded with -1 / -inf as sanreid_faiss_search. */
+SANREID_EXPORT int sanreid_faiss_search_bitmap(
+    const sanreid_index* index, int64_t n, const float* x, int64_t k, const uint8_t* bitmap, int64_t bitmap_bytes,
+    int64_t nprobe, float* distances, int64_t* labels);
+/* Removes every id whose bit is NOT set in `bitmap` (the ids of items that no longer exist); *removed gets the count.
+ * NOT_SUPPORTED for HNSW. */
+SANREID_EXPORT int sanreid_faiss_remove_unselected(
+    sanreid_index* index, const uint8_t* bitmap, int64_t bitmap_bytes, int64_t* removed);
 SANREID_EXPORT int sanreid_faiss_remove_ids(sanreid_index* index, int64_t n, const int64_t* ids, int64_t* removed);
 
 /* Search parameters. -1 from a getter: the index has no such parameter. Setters fail with NOT_SUPPORTED then. */

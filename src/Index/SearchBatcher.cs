@@ -1,0 +1,114 @@
+namespace SanReid.Index;
+
+/// <summary>
+/// Micro-batching of concurrent unfiltered searches: callers that arrive while a FAISS call is running queue their
+/// query; when it returns, one of them (the leader) takes every queued query (up to <see cref="MaxBatch"/>) into one
+/// FAISS batch call (BLAS for the coarse quantizer / Flat scan, OpenMP across queries) and hands each caller its row.
+/// No thread of its own and no added wait: a lone query runs at once, as before.
+/// </summary>
+internal sealed class SearchBatcher(Func<float[], int, int, FaissHit[][]> searchBatch)
+{
+    /// <summary>Most queries in one FAISS call.</summary>
+    public const int MaxBatch = 64;
+
+    private readonly Lock gate = new();
+    private readonly List<Pending> queue = [];
+    private bool running;
+
+    /// <summary>Queries answered so far and FAISS calls made for them (mean batch = ratio).</summary>
+    public long Queries { get; private set; }
+
+    public long Calls { get; private set; }
+
+    /// <summary>Top <paramref name="k"/> for one query (D floats), possibly inside a batch with other callers' queries.</summary>
+    public FaissHit[] Search(float[] query, int k)
+    {
+        var pending = new Pending(query, k);
+        bool leader;
+        lock (gate)
+        {
+            queue.Add(pending);
+            leader = !running;
+            running = true;
+        }
+
+        if (!leader)
+        {
+            // Woken either with a result, or promoted to lead the next batch (which holds this query).
+            pending.Done.Wait();
+            if (pending.Result is not null || pending.Error is not null)
+            {
+                return pending.Result ?? throw pending.Error!;
+            }
+        }
+
+        List<Pending> batch;
+        lock (gate)
+        {
+            int take = Math.Min(queue.Count, MaxBatch);
+            batch = queue.GetRange(0, take);
+            queue.RemoveRange(0, take);
+            Queries += take;
+            Calls++;
+        }
+
+        Run(batch);
+        lock (gate)
+        {
+            if (queue.Count == 0)
+            {
+                running = false;
+            }
+            else
+            {
+                // The next batch is led by its first waiter, so no caller serves others' queries for long.
+                queue[0].Done.Set();
+            }
+        }
+
+        return pending.Result ?? throw pending.Error!;
+    }
+
+    private void Run(List<Pending> batch)
+    {
+        try
+        {
+            int d = batch[0].Query.Length;
+            int k = batch.Max(p => p.K);
+            var queries = new float[batch.Count * d];
+            for (int i = 0; i < batch.Count; i++)
+            {
+                batch[i].Query.CopyTo(queries, i * d);
+            }
+
+            FaissHit[][] hits = searchBatch(queries, batch.Count, k);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                batch[i].Result = hits[i].Length > batch[i].K ? hits[i][..batch[i].K] : hits[i];
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (Pending p in batch)
+            {
+                p.Error = e;
+            }
+        }
+        finally
+        {
+            foreach (Pending p in batch)
+            {
+                p.Done.Set();
+            }
+        }
+    }
+
+    private sealed class Pending(float[] query, int k)
+    {
+        public float[] Query { get; } = query;
+        public int K { get; } = k;
+        public FaissHit[]? Result { get; set; }
+        public Exception? Error { get; set; }
+        public ManualResetEventSlim Done { get; } = new(false);
+    }
+}
