@@ -300,8 +300,10 @@ public static class CropDecoder
     /// ImageSharp's <see cref="ImageFormatException"/> family (<see cref="InvalidImageContentException"/>,
     /// <see cref="UnknownImageFormatException"/>), its <see cref="InvalidMemoryOperationException"/> (a size it cannot
     /// allocate), <see cref="NotSupportedException"/> (a feature it lacks), <see cref="InvalidDataException"/> (a broken
-    /// zlib stream) and <see cref="EndOfStreamException"/> (data cut short). Everything else is a fault of this process,
-    /// not of the image, and passes through unchanged: a missing assembly or native library
+    /// zlib stream) and <see cref="EndOfStreamException"/> (data cut short); and the null-reference, index, argument,
+    /// overflow and invalid-operation exceptions that ImageSharp 2.1's format decoders raise while parsing malformed bytes
+    /// (the first frame of their stack outside System.* is in SixLabors.ImageSharp.Formats or its metadata profile
+    /// readers). Everything else is a fault of this process, not of the image, and passes through unchanged: a missing assembly or native library
     /// (<see cref="FileNotFoundException"/>, <see cref="FileLoadException"/>, <see cref="BadImageFormatException"/>,
     /// <see cref="TypeLoadException"/>, <see cref="DllNotFoundException"/>, <see cref="MissingMemberException"/>,
     /// <see cref="TypeInitializationException"/>), <see cref="OutOfMemoryException"/>,
@@ -312,8 +314,31 @@ public static class CropDecoder
         PlatformNotSupportedException => false,
         ImageFormatException or InvalidMemoryOperationException or NotSupportedException or InvalidDataException
             or EndOfStreamException => true,
+        // ImageSharp 2.1's format decoders report some malformed files with these instead of InvalidImageContentException
+        // (found by fuzzing: a JPEG scan before any frame header, a TIFF palette shorter than its bit depth, a TIFF
+        // without the tags a photometric interpretation needs). Raised by a decoder's own parsing they are a verdict on
+        // the bytes; raised anywhere else (our code, a processor, a decoder swapped in) they stay faults of the server.
+        NullReferenceException or IndexOutOfRangeException or ArgumentException or InvalidOperationException
+            or OverflowException or DivideByZeroException or InvalidCastException => RaisedByImageSharpParser(e),
         _ => false,
     };
+
+    // The first frame of the exception's stack outside the runtime's own code (System.*: Nullable.Value, span slicing;
+    // Internal.*: the JIT's throw helpers for a bad index or a checked overflow) is a method of one of ImageSharp's format
+    // decoders or metadata profile readers.
+    private static bool RaisedByImageSharpParser(Exception e)
+    {
+        foreach (var frame in new System.Diagnostics.StackTrace(e, fNeedFileInfo: false).GetFrames())
+        {
+            string? ns = frame.GetMethod()?.DeclaringType?.Namespace;
+            if (ns is null || ns == "System" || ns.StartsWith("System.", StringComparison.Ordinal)
+                || ns.StartsWith("Internal.", StringComparison.Ordinal)) // the runtime's throw helpers
+                continue;
+            return ns.StartsWith("SixLabors.ImageSharp.Formats", StringComparison.Ordinal)
+                || ns.StartsWith("SixLabors.ImageSharp.Metadata.Profiles", StringComparison.Ordinal);
+        }
+        return false;
+    }
 
     private static ImageInputException Classify(IImageFormat format, Exception e, string what) => e switch
     {

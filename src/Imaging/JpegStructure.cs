@@ -16,12 +16,14 @@ internal static class JpegStructure
 {
     private const byte Soi = 0xD8, Eoi = 0xD9, Sos = 0xDA, Tem = 0x01;
 
-    /// <exception cref="CorruptImageException">Truncated, malformed segment, no scan, or more than <paramref name="maxScans"/> scans.</exception>
+    /// <exception cref="CorruptImageException">Truncated, malformed segment, no scan, a scan before any frame header, or more
+    /// than <paramref name="maxScans"/> scans.</exception>
     public static void Check(ReadOnlySpan<byte> data, int maxScans)
     {
         if (data.Length < 4 || data[0] != 0xFF || data[1] != Soi)
             throw new CorruptImageException("The JPEG does not start with a start-of-image marker.");
         int pos = 2, scans = 0;
+        bool sawFrame = false;
         while (true)
         {
             // Between segments: tolerate stray bytes before the next 0xFF (libjpeg warns and skips them), then fill bytes.
@@ -50,8 +52,12 @@ internal static class JpegStructure
             if (pos + length > data.Length)
                 throw Truncated(scans);
             pos += length;
+            if (IsFrameHeader(marker))
+                sawFrame = true;
             if (marker != Sos)
                 continue;
+            if (!sawFrame)
+                throw new CorruptImageException("The JPEG has a scan before any frame header (SOF marker): it declares no image size.");
             if (++scans > maxScans)
                 throw new CorruptImageException(
                     $"The JPEG has more than {maxScans} scans; the limit is {maxScans} (encoders write at most a few dozen, " +
@@ -59,6 +65,9 @@ internal static class JpegStructure
             pos = SkipEntropyCodedData(data, pos, scans);
         }
     }
+
+    // Start-of-frame markers: SOF0-SOF3, SOF5-SOF7, SOF9-SOF11, SOF13-SOF15 (C4 is DHT, C8 JPG, CC DAC).
+    private static bool IsFrameHeader(byte marker) => marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC;
 
     // Returns the index of the 0xFF that starts the marker ending the scan's entropy-coded data.
     private static int SkipEntropyCodedData(ReadOnlySpan<byte> data, int pos, int scans)

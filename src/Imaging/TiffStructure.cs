@@ -8,7 +8,8 @@ namespace SanReid.Imaging;
 /// first. The header's byte order and version (42, or 43 for BigTIFF) must be valid; every IFD (the chain from the header
 /// and the EXIF, GPS and interoperability sub-IFDs) must lie inside the file, be visited once (no loops) and be one of at
 /// most <see cref="MaxDirectories"/>; every entry whose value does not fit in the entry itself must point to
-/// count x type size bytes inside the file; the first image's strip (or tile) offsets and byte counts must be present,
+/// count x type size bytes inside the file; the first image must have its width and length tags, and its strip (or tile)
+/// offsets and byte counts must be present,
 /// of equal number, and each strip must lie inside the file (a file cut inside its pixel data is refused rather than
 /// decoded with made-up pixels).
 /// </summary>
@@ -18,7 +19,7 @@ internal static class TiffStructure
     /// ImageSharp reads every IFD's entries.</summary>
     public const int MaxDirectories = 256;
 
-    private const ushort StripOffsets = 273, StripByteCounts = 279, TileOffsets = 324, TileByteCounts = 325;
+    private const ushort ImageWidth = 256, ImageLength = 257, StripOffsets = 273, StripByteCounts = 279, TileOffsets = 324, TileByteCounts = 325;
     private const ushort ExifIfd = 34665, GpsIfd = 34853, InteropIfd = 40965;
 
     /// <exception cref="CorruptImageException">A header field points outside the file, an IFD loop, too many IFDs, or the
@@ -112,6 +113,8 @@ internal static class TiffStructure
 
     private static void CheckStrips(Reader tiff, Directory ifd)
     {
+        if (!ifd.Entries.Exists(e => e.Tag == ImageWidth) || !ifd.Entries.Exists(e => e.Tag == ImageLength))
+            throw Corrupt("its first image has no ImageWidth or ImageLength tag");
         var offsets = ifd.Entries.Find(e => e.Tag is StripOffsets or TileOffsets);
         var counts = ifd.Entries.Find(e => e.Tag is StripByteCounts or TileByteCounts);
         if (offsets is null || counts is null)

@@ -53,6 +53,34 @@ public class FuzzCorpusReplayTests
         Assert.Superset(new HashSet<string> { "jpeg", "png", "webp", "bmp", "gif", "tiff" }, kinds);
     }
 
+    public static TheoryData<string> CrashFiles
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (var file in Directory.GetFiles(CorpusDir, "crash-*").Order(StringComparer.Ordinal))
+                data.Add(Path.GetFileName(file));
+            return data;
+        }
+    }
+
+    /// <summary>
+    /// The inputs on which AFL++ found ImageSharp 2.1 throwing NullReference / IndexOutOfRange / Overflow /
+    /// InvalidOperation (a 500 before): a JPEG scan before its frame header or with a component ImageSharp cannot
+    /// post-process, a TIFF palette shorter than its bit depth or indexed past its end, a TIFF without a required tag.
+    /// Each is a corrupt image: the right answer for the client.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CrashFiles))]
+    public void FileThatCrashedTheDecoderIsCorrupt(string name)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(CorpusDir, name));
+
+        var e = Record.Exception(() => CropDecoder.DecodeAndResize(new MemoryStream(bytes)));
+
+        Assert.True(e is CorruptImageException, $"{name}: {e?.GetType().Name ?? "decoded"}: {e?.Message}");
+    }
+
     [Theory]
     [MemberData(nameof(CorpusFiles))]
     public void CorpusFileDecodesOrEndsInAnImageError(string name)
