@@ -6,7 +6,8 @@ namespace SanReid.Trainer.Export;
 /// <summary>
 /// What is known about an SA-Enc weights file besides its tensors, found next to it: the card facts of a compact
 /// file (<see cref="CardFacts.PathFor"/>), else the training run's <c>config.json</c> (in the file's folder, or in the
-/// run folder above <c>checkpoint/</c>) and the checkpoint's <c>state.json</c> (identities).
+/// run folder above <c>checkpoint/</c>; a folder is a run folder when it also holds <c>checkpoint/</c> or
+/// <c>metrics.jsonl</c>) and the checkpoint's <c>state.json</c> (identities).
 /// </summary>
 /// <param name="Backbone">"resnet18"/"resnet50", or null when unknown.</param>
 /// <param name="Height">Training input height, or null when unknown.</param>
@@ -40,7 +41,11 @@ public sealed record WeightsProvenance(
 
         var folder = Path.GetDirectoryName(full)!;
         var runFolder = Path.GetFileName(folder) == "checkpoint" ? Path.GetDirectoryName(folder)! : folder;
-        var configPath = runConfig ?? new[] { Path.Combine(folder, "config.json"), Path.Combine(runFolder, "config.json") }.FirstOrDefault(File.Exists);
+        // A folder counts as a run folder only with a training run's other files beside config.json, so a stray
+        // config.json next to loose weights (e.g. in /tmp) is not taken for the recipe.
+        static bool IsRun(string dir) => File.Exists(Path.Combine(dir, "config.json")) &&
+            (Directory.Exists(Path.Combine(dir, "checkpoint")) || File.Exists(Path.Combine(dir, "metrics.jsonl")));
+        var configPath = runConfig ?? new[] { folder, runFolder }.Where(IsRun).Select(d => Path.Combine(d, "config.json")).FirstOrDefault();
         if (configPath is null)
         {
             return None;
