@@ -12,10 +12,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-# The Index project builds src/Index/native with cmake during the build; the Trainer then makes the default model.
+# The Index project builds src/Index/native with cmake during the build; the Trainer then exports the default model
+# (committed synthetic-only weights) and the ImageNet one.
 RUN dotnet build SanReid.sln -c Release -nologo \
  && rm -f models/*.onnx models/*.card.json \
  && dotnet run --project src/Trainer -c Release --no-build -- default-model --out models/sanreid-resnet18-imagenet.onnx \
+ && dotnet run --project src/Trainer -c Release --no-build -- default-model --weights models/sanreid-resnet18-synth.fp16.safetensors \
+      --out models/sanreid-resnet18-synth.onnx \
  && dotnet publish src/Api -c Release --no-build -o /app
 
 # ---- runtime: CUDA 13 + cuDNN (what Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31 loads), ASP.NET runtime, BLAS -------
@@ -31,7 +34,7 @@ COPY --from=build /app .
 COPY --from=build /src/models /app/models
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
     OMP_WAIT_POLICY=PASSIVE \
-    SanReid__Model__Path=/app/models/sanreid-resnet18-imagenet.onnx \
+    SanReid__Model__Path=/app/models/sanreid-resnet18-synth.onnx \
     SanReid__Model__ExecutionProvider=auto \
     SanReid__Gallery__DatabasePath=/data/gallery.db
 VOLUME /data

@@ -10,9 +10,9 @@ public sealed class ModelOptions
 {
     public const string Section = "SanReid:Model";
 
-    /// <summary>ONNX file with the DESIGN.md contract (input <c>images</c> uint8 [N,256,128,3] RGB, output <c>embeddings</c> float32 [N,D]).</summary>
+    /// <summary>ONNX file with the DESIGN.md contract (input <c>images</c> uint8 [N,H,W,3] RGB at the model's training size, output <c>embeddings</c> float32 [N,D]). Default: the synthetic-only model that scripts/ensure-model.sh exports from models/sanreid-resnet18-synth.fp16.safetensors.</summary>
     [Required]
-    public string Path { get; set; } = "models/sanreid-resnet18-imagenet.onnx";
+    public string Path { get; set; } = "models/sanreid-resnet18-synth.onnx";
 
     /// <summary>Model card JSON. Default: the model path with <c>.onnx</c> replaced by <c>.card.json</c> (or <c>path + ".card.json"</c>).</summary>
     public string? CardPath { get; set; }

@@ -5,8 +5,14 @@ public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>The default model that scripts/ensure-model.sh (Trainer <c>default-model</c>) creates.</summary>
+    /// <summary>
+    /// The ImageNet model (256x128) that scripts/ensure-model.sh (Trainer <c>default-model</c>) creates; the tests serve
+    /// it unless they say otherwise (its behaviour does not change when a newly trained default is shipped).
+    /// </summary>
     public static string DefaultModel => Path.Combine(Root, "models", "sanreid-resnet18-imagenet.onnx");
+
+    /// <summary>The served default (appsettings.json): the synthetic-only model ensure-model.sh exports from committed weights.</summary>
+    public static string ShippedModel => Path.Combine(Root, "models", "sanreid-resnet18-synth.onnx");
 
     /// <summary>Real Market-1501 crops: ../shared/data/market-mini (absent on some machines).</summary>
     public static string MarketMini => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "market-mini"));

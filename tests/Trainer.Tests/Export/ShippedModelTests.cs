@@ -176,6 +176,39 @@ public sealed class ShippedModelTests(TinyRunFixture run, ITestOutputHelper outp
     }
 
     [Fact]
+    public void TheCommittedDefaultWeightsLoadExportWithParityAndNameTheirSyntheticSource()
+    {
+        // models/sanreid-resnet18-synth.fp16.safetensors is the shipped default (issue 15): it must export at its
+        // training size (128x64) with parity, and its card must say it saw synthetic people only.
+        string? repo = null;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && repo is null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SanReid.sln")))
+            {
+                repo = dir.FullName;
+            }
+        }
+
+        var shipped = Path.Combine(repo!, "models", "sanreid-resnet18-synth.fp16.safetensors");
+        Assert.True(File.Exists(shipped), $"{shipped} is committed");
+        Assert.InRange(new FileInfo(shipped).Length, 10_000_000, 50_000_000); // float16 ResNet-18 SA-Enc: 32.4 MB
+        var onnx = Path.Combine(folder, "shipped.onnx");
+        File.Copy(Path.ChangeExtension(Path.ChangeExtension(shipped, null), null) + ".card-facts.json", Path.Combine(folder, "shipped.card-facts.json"));
+        var weights = Path.Combine(folder, "shipped.fp16.safetensors");
+        File.Copy(shipped, weights);
+
+        var (code, stdout) = ModelCommandsTests.Run("default-model", "--weights", weights, "--out", onnx);
+        output.WriteLine(stdout);
+
+        Assert.Equal(0, code);
+        Assert.Contains("parity batch 7 (128x64)", stdout);
+        using var embedder = new OnnxEmbedder(onnx);
+        Assert.Equal((128, 64), (embedder.Height, embedder.Width));
+        Assert.StartsWith("synthetic people only: sanreid-train synth reid", embedder.Metadata["training_data"]);
+        Assert.Equal("true", embedder.Metadata["trained_for_reid"]);
+    }
+
+    [Fact]
     public void DefaultModelFromWeightsWithoutCardFactsFailsNamingTheMissingFile()
     {
         var compact = Path.Combine(folder, "nofacts.fp16.safetensors");
