@@ -302,8 +302,8 @@ public static class CropDecoder
     /// allocate), <see cref="NotSupportedException"/> (a feature it lacks), <see cref="InvalidDataException"/> (a broken
     /// zlib stream) and <see cref="EndOfStreamException"/> (data cut short); and the null-reference, index, argument,
     /// overflow and invalid-operation exceptions that ImageSharp 2.1's format decoders raise while parsing malformed bytes
-    /// (the first frame of their stack outside System.* is in SixLabors.ImageSharp.Formats or its metadata profile
-    /// readers). Everything else is a fault of this process, not of the image, and passes through unchanged: a missing assembly or native library
+    /// (the first frame of their stack outside the runtime and ImageSharp's general helpers is in
+    /// SixLabors.ImageSharp.Formats or its metadata profile readers). Everything else is a fault of this process, not of the image, and passes through unchanged: a missing assembly or native library
     /// (<see cref="FileNotFoundException"/>, <see cref="FileLoadException"/>, <see cref="BadImageFormatException"/>,
     /// <see cref="TypeLoadException"/>, <see cref="DllNotFoundException"/>, <see cref="MissingMemberException"/>,
     /// <see cref="TypeInitializationException"/>), <see cref="OutOfMemoryException"/>,
@@ -323,16 +323,18 @@ public static class CropDecoder
         _ => false,
     };
 
-    // The first frame of the exception's stack outside the runtime's own code (System.*: Nullable.Value, span slicing;
-    // Internal.*: the JIT's throw helpers for a bad index or a checked overflow) is a method of one of ImageSharp's format
-    // decoders or metadata profile readers.
+    // Walking the exception's stack from where it was thrown, past the runtime's own code (System.*: Nullable.Value, span
+    // slicing; Internal.*: the JIT's throw helpers for a bad index or a checked overflow) and ImageSharp's general helpers
+    // (SixLabors.ThrowHelper and Guard, ImageFrame and Image constructors, Buffer2D bounds checks, its streams), the first
+    // method is one of ImageSharp's format decoders or metadata profile readers: a decoder handed them values it parsed.
     private static bool RaisedByImageSharpParser(Exception e)
     {
         foreach (var frame in new System.Diagnostics.StackTrace(e, fNeedFileInfo: false).GetFrames())
         {
             string? ns = frame.GetMethod()?.DeclaringType?.Namespace;
             if (ns is null || ns == "System" || ns.StartsWith("System.", StringComparison.Ordinal)
-                || ns.StartsWith("Internal.", StringComparison.Ordinal)) // the runtime's throw helpers
+                || ns.StartsWith("Internal.", StringComparison.Ordinal)
+                || ns is "SixLabors" or "SixLabors.ImageSharp" or "SixLabors.ImageSharp.Memory" or "SixLabors.ImageSharp.IO")
                 continue;
             return ns.StartsWith("SixLabors.ImageSharp.Formats", StringComparison.Ordinal)
                 || ns.StartsWith("SixLabors.ImageSharp.Metadata.Profiles", StringComparison.Ordinal);

@@ -19,11 +19,13 @@ internal static class TiffStructure
     /// ImageSharp reads every IFD's entries.</summary>
     public const int MaxDirectories = 256;
 
-    private const ushort ImageWidth = 256, ImageLength = 257, StripOffsets = 273, StripByteCounts = 279, TileOffsets = 324, TileByteCounts = 325;
+    private const ushort ImageWidth = 256, ImageLength = 257, Compression = 259, StripOffsets = 273, StripByteCounts = 279, TileOffsets = 324, TileByteCounts = 325;
     private const ushort ExifIfd = 34665, GpsIfd = 34853, InteropIfd = 40965;
 
     /// <exception cref="CorruptImageException">A header field points outside the file, an IFD loop, too many IFDs, or the
-    /// first image's strips are missing or cut off.</exception>
+    /// first image's size tags or strips are missing or cut off.</exception>
+    /// <exception cref="UnsupportedImageException">A compression other than none, LZW, Deflate, PackBits or CCITT (JPEG
+    /// in particular: ImageSharp 2.1 decodes its strips with every format it knows and no limits).</exception>
     public static void Check(ReadOnlySpan<byte> data)
     {
         if (data.Length < 8)
@@ -115,6 +117,19 @@ internal static class TiffStructure
     {
         if (!ifd.Entries.Exists(e => e.Tag == ImageWidth) || !ifd.Entries.Exists(e => e.Tag == ImageLength))
             throw Corrupt("its first image has no ImageWidth or ImageLength tag");
+        // ImageSharp 2.1 decodes a JPEG-compressed strip with Image.Load and its default configuration: every format it
+        // knows, none of our limits, and a TIFF inside a strip recurses until the stack overflows (found by fuzzing;
+        // a stack overflow ends the process). Only the compressions it decodes itself are accepted.
+        var compression = ifd.Entries.Find(e => e.Tag == Compression);
+        long scheme = compression is null || TypeSize(compression.Type) == 0 ? 1 : tiff.Value(compression, 0);
+        if (scheme is 6 or 7)
+            throw new UnsupportedImageException(
+                "The TIFF's strips are JPEG-compressed, which this decoder does not read; send the JPEG itself, or a TIFF " +
+                "that is uncompressed or LZW, Deflate, PackBits or CCITT compressed.");
+        if (scheme is not (1 or 2 or 3 or 4 or 5 or 8 or 32946 or 32773))
+            throw new UnsupportedImageException(
+                $"The TIFF uses compression scheme {scheme}, which this decoder does not read (it reads none, LZW, Deflate, " +
+                "PackBits and CCITT).");
         var offsets = ifd.Entries.Find(e => e.Tag is StripOffsets or TileOffsets);
         var counts = ifd.Entries.Find(e => e.Tag is StripByteCounts or TileByteCounts);
         if (offsets is null || counts is null)
