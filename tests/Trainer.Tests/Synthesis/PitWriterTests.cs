@@ -1,5 +1,6 @@
-using SanReid.Trainer.Data;
+using SanReid.Synthesis.Tests;
 using SanReid.Synthesis;
+using SanReid.Trainer.Data;
 
 namespace SanReid.Trainer.Tests.Synthesis;
 

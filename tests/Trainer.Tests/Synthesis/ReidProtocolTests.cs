@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
-using SanReid.Trainer.Data;
+using SanReid.Synthesis.Tests;
 using SanReid.Synthesis;
+using SanReid.Trainer.Data;
 
 namespace SanReid.Trainer.Tests.Synthesis;
 

@@ -1,3 +1,4 @@
+using SanReid.Synthesis.Tests;
 using SanReid.Synthesis;
 using SanReid.Trainer.Tests.Cli;
 
