@@ -137,11 +137,8 @@ r = os.path.join(w, "results")
 def load(name):
     p = os.path.join(r, name)
     return json.load(open(p)) if os.path.exists(p) else None
-def fig(j, key):
-    if j is None: return None
-    for k in (key, key.lower(), key.replace("rank1", "rank_1")):
-        if k in j: return j[k]
-    return j.get("metrics", {}).get(key)
+def fig(j, key):  # eval/rank --json write rank1, mAP, mINP at the top level
+    return None if j is None else j[key]
 rows, summary = [], {"work_dir": w, "modes": {}}
 imagenet = load("real-imagenet.json")
 summary["imagenet_real"] = {k: fig(imagenet, k) for k in ("rank1", "mAP", "mINP")} if imagenet else None
