@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
+using Google.Protobuf;
+using Onnx;
 
-namespace SanReid.Api.Services;
+namespace SanReid.Inference;
 
 /// <summary>
 /// Identifies the function an ONNX encoder computes: the SHA-256 of its serialised graph (field 7 of ModelProto:
@@ -8,63 +10,40 @@ namespace SanReid.Api.Services;
 /// the same fingerprint (the export time in the metadata does not count); other weights give another. The gallery
 /// records it so that a database filled by one model is never searched with another's embeddings.
 /// </summary>
+/// <remarks>
+/// The file is read with Google.Protobuf's <see cref="CodedInputStream"/> and the graph's bytes are hashed as stored.
+/// Parsing the graph into OnnxSharp's <see cref="GraphProto"/> and serialising it again would not be byte-stable for
+/// every writer (field order, unknown fields), and the fingerprints already recorded in galleries must not change.
+/// </remarks>
 public static class ModelFingerprint
 {
-    private const int GraphField = 7;
-
     /// <summary>"<c>graph-sha256:</c>" + 64 hex digits.</summary>
-    /// <exception cref="InvalidDataException">The file is not a protobuf ModelProto with exactly one graph.</exception>
+    /// <exception cref="InvalidDataException">The file is not a protobuf ModelProto with exactly one graph (the message names the file).</exception>
     public static string Compute(string onnxPath)
     {
         using var stream = new FileStream(onnxPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var input = new CodedInputStream(stream, leaveOpen: true);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 16];
         int graphs = 0;
-        while (stream.Position < stream.Length)
+        try
         {
-            ulong key = ReadVarint(stream, onnxPath);
-            int field = (int)(key >> 3);
-            switch ((int)(key & 7))
+            for (uint tag = input.ReadTag(); tag != 0; tag = input.ReadTag())
             {
-                case 0:
-                    ReadVarint(stream, onnxPath);
-                    break;
-                case 1:
-                    Skip(stream, 8, onnxPath);
-                    break;
-                case 5:
-                    Skip(stream, 4, onnxPath);
-                    break;
-                case 2:
-                    long length = checked((long)ReadVarint(stream, onnxPath));
-                    if (length < 0 || length > stream.Length - stream.Position)
-                    {
-                        throw new InvalidDataException($"'{onnxPath}' is not an ONNX model: field {field} runs past the end of the file.");
-                    }
-
-                    if (field != GraphField)
-                    {
-                        Skip(stream, length, onnxPath);
-                        break;
-                    }
-
+                if (WireFormat.GetTagFieldNumber(tag) == ModelProto.GraphFieldNumber &&
+                    WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                {
                     graphs++;
-                    while (length > 0)
-                    {
-                        int read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, length));
-                        if (read <= 0)
-                        {
-                            throw new InvalidDataException($"'{onnxPath}' ends inside its graph.");
-                        }
-
-                        hash.AppendData(buffer, 0, read);
-                        length -= read;
-                    }
-
-                    break;
-                default:
-                    throw new InvalidDataException($"'{onnxPath}' is not an ONNX model (protobuf wire type {key & 7}).");
+                    hash.AppendData(input.ReadBytes().Span);
+                }
+                else
+                {
+                    input.SkipLastField();
+                }
             }
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"'{onnxPath}' is not an ONNX model: {e.Message}", e);
         }
 
         if (graphs != 1)
@@ -73,36 +52,5 @@ public static class ModelFingerprint
         }
 
         return "graph-sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private static ulong ReadVarint(Stream stream, string path)
-    {
-        ulong value = 0;
-        for (int shift = 0; shift < 64; shift += 7)
-        {
-            int b = stream.ReadByte();
-            if (b < 0)
-            {
-                throw new InvalidDataException($"'{path}' ends inside a protobuf varint.");
-            }
-
-            value |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return value;
-            }
-        }
-
-        throw new InvalidDataException($"'{path}' holds a protobuf varint longer than 10 bytes.");
-    }
-
-    private static void Skip(Stream stream, long count, string path)
-    {
-        if (count > stream.Length - stream.Position)
-        {
-            throw new InvalidDataException($"'{path}' ends inside a protobuf field.");
-        }
-
-        stream.Seek(count, SeekOrigin.Current);
     }
 }
