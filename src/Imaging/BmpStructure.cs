@@ -8,8 +8,8 @@ namespace SanReid.Imaging;
 /// file, because ImageSharp sizes its palette buffer from them (a 58-byte file whose offset field says 0x7FFFFFFF made it
 /// allocate 2 GiB). <see cref="CheckPixelLength"/> runs after the size limits: an uncompressed BMP must hold the
 /// pixel-data offset + |height| rows of ((bits per pixel x width + 31) / 32) x 4 bytes, or ImageSharp would fill the
-/// missing rows silently. Run-length (RLE4/RLE8) and embedded JPEG/PNG bitmaps are not length-checked (their length is
-/// not fixed by the header); their pixel buffers are bounded by the pixel limits.
+/// missing rows silently; a run-length (RLE4/RLE8/RLE24) stream must reach its end-of-bitmap code or fill every pixel
+/// before its bytes run out. Embedded JPEG/PNG bitmaps are not length-checked (ImageSharp 2.1 does not decode them).
 /// </summary>
 internal static class BmpStructure
 {
@@ -43,7 +43,8 @@ internal static class BmpStructure
     private static int ReadBitsPerPixel(ReadOnlySpan<byte> data) =>
         data.Length >= 30 ? BinaryPrimitives.ReadUInt16LittleEndian(data[28..]) : 0;
 
-    /// <exception cref="CorruptImageException">The file ends before the last pixel row.</exception>
+    /// <exception cref="CorruptImageException">The file ends before the last pixel row, or the run-length data ends before
+    /// the last pixel.</exception>
     public static void CheckPixelLength(ReadOnlySpan<byte> data)
     {
         if (data.Length < 26)
@@ -69,8 +70,15 @@ internal static class BmpStructure
             height = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(data[22..])); // negative: top-down rows
             bitsPerPixel = BinaryPrimitives.ReadUInt16LittleEndian(data[28..]);
             compression = BinaryPrimitives.ReadUInt32LittleEndian(data[30..]);
-            // In the OS/2 2.x headers (16 and 64 bytes) compression 3 means Huffman 1D, not bit fields.
+            // In the OS/2 2.x headers (16 and 64 bytes) compression 3 means Huffman 1D, not bit fields, and 4 RLE24.
             bool os2 = headerSize is 16 or 64;
+            int rle = (compression, os2) switch { (1, _) => 8, (2, _) => 4, (4, true) => 24, _ => 0 };
+            if (rle != 0)
+            {
+                if (width > 0 && height > 0 && offset <= data.Length)
+                    CheckRunLengths(data[(int)offset..], width, height, rle);
+                return;
+            }
             if (compression != Rgb && (os2 || (compression != BitFields && compression != AlphaBitFields)))
                 return;
         }
@@ -83,6 +91,56 @@ internal static class BmpStructure
                 $"its header declares {width}x{height} at {bitsPerPixel} bits per pixel, " +
                 $"{offset + (decimal)stride * height:N0} bytes with the headers, but the file has {data.Length:N0}");
     }
+
+    // Walks an RLE4 / RLE8 / RLE24 stream as ImageSharp 2.1 decodes it (pixel by pixel, rows of `width`): it must reach
+    // the end-of-bitmap escape or fill every pixel before its bytes run out. An end-of-line or delta escape that skips
+    // pixels is valid (they stay undefined, as the format allows); a stream that simply stops is a file cut short, which
+    // ImageSharp would complete with made-up pixels (an absolute run cut off is copied as it is, the rest left zero).
+    private static void CheckRunLengths(ReadOnlySpan<byte> rle, long width, long height, int bits)
+    {
+        long total = width * height, i = 0;
+        int p = 0;
+        while (i < total)
+        {
+            if (p + 2 > rle.Length)
+                throw RleTruncated(i, total);
+            byte count = rle[p], value = rle[p + 1];
+            p += 2;
+            if (count != 0)
+            {
+                if (bits == 24)
+                    p += 2; // a run's colour is 3 bytes
+                if (p > rle.Length)
+                    throw RleTruncated(i, total);
+                i += count;
+                continue;
+            }
+            switch (value)
+            {
+                case 0: // end of line (none at the start of a row, as ImageSharp reads it)
+                    i += i % width == 0 ? 0 : width - i % width;
+                    break;
+                case 1: // end of bitmap: the remaining pixels are undefined
+                    return;
+                case 2: // delta: skip right and down
+                    if (p + 2 > rle.Length)
+                        throw RleTruncated(i, total);
+                    i += rle[p] + rle[p + 1] * width;
+                    p += 2;
+                    break;
+                default: // absolute run of `value` pixels, padded to 16 bits
+                    int bytes = bits switch { 4 => (value + 1) / 2, 8 => value, _ => 3 * value };
+                    if (p + bytes > rle.Length)
+                        throw RleTruncated(i, total);
+                    p += bytes + (bytes & 1);
+                    i += value;
+                    break;
+            }
+        }
+    }
+
+    private static CorruptImageException RleTruncated(long done, long total) =>
+        Truncated($"its run-length data ends after {Math.Min(done, total):N0} of its {total:N0} pixels, without an end-of-bitmap code");
 
     private static CorruptImageException Truncated(string what) => new($"The BMP is truncated: {what}.");
 }

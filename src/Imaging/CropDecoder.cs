@@ -56,7 +56,19 @@ public sealed record CropDecoderOptions
     /// <exception cref="ArgumentOutOfRangeException">Below 1.</exception>
     public int MaxJpegScans { get; init => field = InRange(value, 1, int.MaxValue); } = 256;
 
-    /// <summary>The defaults: 256x128 output, 40 MP, 16384 px sides, 32 MiB, 256 JPEG scans.</summary>
+    /// <summary>
+    /// Largest decoding work accepted for a JPEG, as the pixels its scans cover summed over the scans (blocks of each scan
+    /// x 64; a scan of one 4:2:0 chroma component covers a quarter of the image). Default 640,000,000 = 16 full passes
+    /// over a 40 MP image; at least 1. A baseline JPEG is one pass (1.5 for 4:2:0 colour counted this way), jpegtran's
+    /// progressive script 8 (4:2:0) to 14 (4:4:4) passes, so every encoder's output of up to 40 MP is inside it; a forged
+    /// progressive file of hundreds of tiny refinement scans is not (each costs a pass over the image: 30-40 ms for an AC
+    /// refinement scan of a 6000 x 6600 grey image on the development machine, more on a loaded one).
+    /// Over the limit: <see cref="ImageTooLargeException"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below 1.</exception>
+    public long MaxJpegScanPixels { get; init => field = InRange(value, 1, long.MaxValue); } = 640_000_000;
+
+    /// <summary>The defaults: 256x128 output, 40 MP, 16384 px sides, 32 MiB, 256 JPEG scans covering 640 M pixels.</summary>
     public static CropDecoderOptions Default { get; } = new();
 
     private static T InRange<T>(T value, T min, T max, [System.Runtime.CompilerServices.CallerMemberName] string name = "")
@@ -82,15 +94,28 @@ public sealed record RgbCrop(int Height, int Width, byte[] Pixels);
 /// <para>Order of work: the bytes are read (at most <see cref="CropDecoderOptions.MaxBytes"/>) and the format detected from
 /// them; then, <b>before ImageSharp reads any header</b>, the container is walked and every header field that ImageSharp
 /// turns into a seek or an allocation is checked against the file's length: a PNG's chunk lengths (and its compressed
-/// text, a bomb), a WebP's RIFF chunk sizes (and animation), a JPEG's segment lengths and scan count, a GIF's blocks up to
-/// the end of its first image, a BMP's info-header size, palette and pixel-data offset, a TIFF's directory offsets, entry
-/// counts, tag value offsets and strips. So no allocation is sized from a header field that the file's own length cannot
+/// text, a bomb), a WebP's RIFF chunk sizes (and animation), a JPEG's segment lengths, scan count and metadata profiles
+/// split over segments (<see cref="JpegStructure"/>), a GIF's blocks up to the end of its first image and its LZW code
+/// size, a BMP's info-header size, palette and pixel-data offset, a TIFF's directory offsets, entry counts, tag value
+/// offsets and strips. Every EXIF block ImageSharp would parse (JPEG APP1, PNG eXIf and "Raw profile type exif" text,
+/// WebP EXIF, a TIFF's own directories) is walked too (<see cref="ExifStructure"/>): loops, misplaced pointers and values
+/// larger than the block are refused. So no allocation is sized from a header field that the file's own length cannot
 /// justify (pixel buffers are sized from width x height, which the next step bounds). Then the header is identified and
 /// its sides checked against <see cref="CropDecoderOptions.MaxSide"/> and its width x height against
-/// <see cref="CropDecoderOptions.MaxPixels"/>; an uncompressed BMP's length is checked against its rows; only then are
-/// pixels decoded. These checks are linear scans of the bytes in memory.
-/// A file cut short is refused as corrupt rather than decoded with made-up pixels (for run-length BMPs and for
-/// bitstream data inside a complete container this is left to ImageSharp, which may fill missing pixels).</para>
+/// <see cref="CropDecoderOptions.MaxPixels"/>; then, before any pixel is decoded, whether the pixel data can fill the
+/// declared image and what decoding it will cost: an uncompressed BMP's length and a run-length BMP's runs; a PNG's IDAT
+/// stream, inflated up to the image's filtered size; a TIFF's samples, RowsPerStrip (clamped to the height in place: it
+/// sizes ImageSharp's strip buffer), strip count and uncompressed strip lengths; a JPEG's scans, each holding at least the
+/// bits its blocks need (Huffman coding: 2 bits a block in a sequential scan, 1 in a progressive DC scan), all of them
+/// together covering at most <see cref="CropDecoderOptions.MaxJpegScanPixels"/>. These checks are linear scans of the bytes
+/// in memory. A file cut short is refused as corrupt rather than decoded with made-up pixels. What is left to ImageSharp
+/// (which may fill missing pixels): compressed TIFF strips, a GIF's LZW data ending early inside complete blocks, a JPEG's
+/// progressive AC scans (an end-of-band run codes up to 32,767 blocks in a few bits, so no byte count is too small), and
+/// a WebP's bitstream: a lossy VP8 frame's boolean coder spends a fraction of a bit on a predictable macroblock and a
+/// lossless VP8L image with single-symbol prefix codes spends none on a pixel, so a tiny bitstream can be a valid large
+/// image and no sure lower bound on its size exists.</para>
+/// <para>Cancellation: the token is checked between the steps above and passed to ImageSharp's decoders (its JPEG and TIFF
+/// decoders check it between scan rows and strips), so a request that is given up stops costing CPU.</para>
 /// <para>Colour: every colour model (grey, grey+alpha, RGBA, CMYK/YCCK JPEG, 16-bit PNG, palette) is converted to 8-bit
 /// RGB by ImageSharp's pixel conversion. <b>Alpha is ignored</b>: the stored colour of each pixel is kept and its opacity
 /// dropped, as PIL's <c>Image.convert("RGB")</c> does in the torchvision pipelines re-ID models are trained with, with
@@ -152,7 +177,10 @@ public static class CropDecoder
     /// <exception cref="CorruptImageException">Known format, undecodable or truncated data, too many JPEG scans.</exception>
     /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed text over the limit.</exception>
     /// <exception cref="IOException">Reading <paramref name="stream"/> failed (passed through, as are the stream's other errors).</exception>
-    public static RgbCrop DecodeAndResize(Stream stream, CropDecoderOptions? options = null) => DecodeAndResizeWith(stream, options, Config);
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (checked between
+    /// steps, and by ImageSharp's JPEG and TIFF decoders as they decode).</exception>
+    public static RgbCrop DecodeAndResize(Stream stream, CropDecoderOptions? options = null, CancellationToken cancellationToken = default) =>
+        DecodeAndResizeWith(stream, options, Config, cancellationToken);
 
     /// <summary>As <see cref="DecodeAndResize"/> without the resize: the oriented RGB image at its own size.</summary>
     /// <exception cref="NotAnImageException">Unknown format or empty stream.</exception>
@@ -161,9 +189,10 @@ public static class CropDecoder
     /// <exception cref="CorruptImageException">Known format, undecodable or truncated data, too many JPEG scans.</exception>
     /// <exception cref="ImageTooLargeException">Header side or pixel count, byte count, or PNG compressed text over the limit.</exception>
     /// <exception cref="IOException">Reading <paramref name="stream"/> failed (passed through, as are the stream's other errors).</exception>
-    public static RgbCrop Decode(Stream stream, CropDecoderOptions? options = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static RgbCrop Decode(Stream stream, CropDecoderOptions? options = null, CancellationToken cancellationToken = default)
     {
-        using var image = LoadOriented(stream, options ?? CropDecoderOptions.Default);
+        using var image = LoadOriented(stream, options ?? CropDecoderOptions.Default, Config, cancellationToken);
         return ToCrop(image);
     }
 
@@ -192,10 +221,12 @@ public static class CropDecoder
 
     // The same path with another ImageSharp configuration: the fault tests' seam (a decoder that throws as a missing
     // assembly would) and the fuzz target's (one thread, for stable coverage).
-    internal static RgbCrop DecodeAndResizeWith(Stream stream, CropDecoderOptions? options, Configuration config)
+    internal static RgbCrop DecodeAndResizeWith(Stream stream, CropDecoderOptions? options, Configuration config,
+        CancellationToken cancellationToken = default)
     {
         options ??= CropDecoderOptions.Default;
-        using var image = LoadOriented(stream, options, config);
+        using var image = LoadOriented(stream, options, config, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
             image.Mutate(x => x.Resize(new ResizeOptions
@@ -212,9 +243,8 @@ public static class CropDecoder
         return ToCrop(image);
     }
 
-    private static Image<Rgb24> LoadOriented(Stream stream, CropDecoderOptions options) => LoadOriented(stream, options, Config);
-
-    private static Image<Rgb24> LoadOriented(Stream stream, CropDecoderOptions options, Configuration config)
+    private static Image<Rgb24> LoadOriented(Stream stream, CropDecoderOptions options, Configuration config,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var bytes = ReadCapped(stream, options.MaxBytes);
@@ -245,11 +275,19 @@ public static class CropDecoder
         else if (format == TiffFormat.Instance)
             TiffStructure.Check(bytes);
 
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // The format's own decoder, called with the token (Image.Load and Image.Identify take none in ImageSharp 2.1).
+        var decoder = config.ImageFormatsManager.FindDecoder(format);
+        if (decoder is null)
+            throw new NotAnImageException(NotAnImageMessage);
         using var buffer = new MemoryStream(bytes, writable: false);
         IImageInfo? info;
         try
         {
-            info = Image.Identify(config, buffer);
+            info = decoder is IImageInfoDetector detector
+                ? detector.Identify(config, buffer, cancellationToken)
+                : Image.Identify(config, buffer);
         }
         catch (Exception e) when (IsBadData(e))
         {
@@ -266,15 +304,25 @@ public static class CropDecoder
         if (pixels > options.MaxPixels)
             throw new ImageTooLargeException(
                 $"The {format.Name} header declares {info.Width}x{info.Height} = {pixels:N0} pixels; the limit is {options.MaxPixels:N0}.");
-        // After the size check, so a small file claiming a huge size is "too large" rather than "truncated".
+        // After the size check, so a small file claiming a huge size is "too large" rather than "truncated" (and the PNG
+        // inflate is bounded by the pixel limit).
         if (format == BmpFormat.Instance)
             BmpStructure.CheckPixelLength(bytes);
+        else if (format == PngFormat.Instance)
+            PngStructure.CheckPixelData(bytes);
+        else if (format == JpegFormat.Instance)
+            JpegStructure.CheckScans(bytes, options.MaxJpegScanPixels);
+        else if (format == TiffFormat.Instance)
+            TiffStructure.CheckLayout(bytes);
+        cancellationToken.ThrowIfCancellationRequested();
 
         buffer.Position = 0;
         Image<Rgb24> image;
         try
         {
-            image = format == JpegFormat.Instance ? Image.Load<Rgb24>(config, buffer) : LoadTrimmingTransparentBorder(buffer, config);
+            image = format == JpegFormat.Instance
+                ? decoder.Decode<Rgb24>(config, buffer, cancellationToken)
+                : LoadTrimmingTransparentBorder(buffer, config, decoder, cancellationToken);
         }
         catch (Exception e) when (IsBadData(e))
         {
@@ -285,6 +333,16 @@ public static class CropDecoder
         {
             while (image.Frames.Count > 1)
                 image.Frames.RemoveFrame(image.Frames.Count - 1);
+            // ImageSharp parses an EXIF block lazily, on the first read of a value: here, inside the bad-data mapping,
+            // rather than inside AutoOrient (the structure checks have walked it; this catches what they cannot foresee).
+            try
+            {
+                _ = image.Metadata.ExifProfile?.Values;
+            }
+            catch (Exception e) when (IsBadData(e))
+            {
+                throw Classify(format, e, "EXIF metadata could not be read");
+            }
             image.Mutate(x => x.AutoOrient());
             return image;
         }
@@ -358,9 +416,10 @@ public static class CropDecoder
     // the opaque region as a detector's RGB crop would be. Partly transparent pixels keep their RGB (alpha is dropped).
     // An image with no visible pixel at all is refused (EmptyImageException): an empty detector cut-out is not a person,
     // and all such images would embed alike and match each other.
-    private static Image<Rgb24> LoadTrimmingTransparentBorder(Stream buffer, Configuration config)
+    private static Image<Rgb24> LoadTrimmingTransparentBorder(Stream buffer, Configuration config, IImageDecoder decoder,
+        CancellationToken cancellationToken)
     {
-        using var rgba = Image.Load<Rgba32>(config, buffer);
+        using var rgba = decoder.Decode<Rgba32>(config, buffer, cancellationToken);
         while (rgba.Frames.Count > 1)
             rgba.Frames.RemoveFrame(rgba.Frames.Count - 1);
         int top = int.MaxValue, bottom = -1, left = int.MaxValue, right = -1;

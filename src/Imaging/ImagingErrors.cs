@@ -36,11 +36,13 @@ public sealed class NotAnImageException(string message, Exception? inner = null)
 public sealed class UnsupportedImageException(string message, Exception? inner = null) : ImageInputException("unsupported_image", message, inner);
 
 /// <summary>The format was recognised but the data could not be decoded (truncated, broken chunk, a header field pointing
-/// outside the file, zero-sized, too many JPEG scans, a TIFF directory loop).</summary>
+/// outside the file, zero-sized, too many JPEG scans, a TIFF or EXIF directory loop, pixel data that cannot fill the
+/// declared image: a short PNG stream, TIFF strip or run-length BMP, a JPEG scan with fewer bytes than its blocks need).</summary>
 public sealed class CorruptImageException(string message, Exception? inner = null) : ImageInputException("corrupt_image", message, inner);
 
 /// <summary>
-/// The header declares more pixels or a longer side (or the stream holds more bytes, or PNG text metadata inflates to more)
-/// than allowed; refused before decoding pixels.
+/// The header declares more pixels or a longer side (or the stream holds more bytes, PNG text metadata inflates to more, a
+/// JPEG's scans cover more pixels together, or a JPEG metadata profile is split over more segments or bytes) than
+/// allowed; refused before decoding pixels.
 /// </summary>
 public sealed class ImageTooLargeException(string message, Exception? inner = null) : ImageInputException("image_too_large", message, inner);

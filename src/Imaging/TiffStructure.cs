@@ -11,7 +11,9 @@ namespace SanReid.Imaging;
 /// count x type size bytes inside the file; the first image must have its width and length tags, and its strip (or tile)
 /// offsets and byte counts must be present,
 /// of equal number, and each strip must lie inside the file (a file cut inside its pixel data is refused rather than
-/// decoded with made-up pixels).
+/// decoded with made-up pixels). An EXIF or GPS pointer inside a sub-directory is refused (EXIF puts them in an image
+/// directory; ImageSharp 2.1 fails on one). <see cref="CheckLayout"/> then checks the first image's samples, rows per
+/// strip and strips against its size.
 /// </summary>
 internal static class TiffStructure
 {
@@ -19,7 +21,9 @@ internal static class TiffStructure
     /// ImageSharp reads every IFD's entries.</summary>
     public const int MaxDirectories = 256;
 
-    private const ushort ImageWidth = 256, ImageLength = 257, Compression = 259, StripOffsets = 273, StripByteCounts = 279, TileOffsets = 324, TileByteCounts = 325;
+    private const ushort ImageWidth = 256, ImageLength = 257, BitsPerSample = 258, Compression = 259, Photometric = 262,
+        StripOffsets = 273, SamplesPerPixel = 277, RowsPerStrip = 278, StripByteCounts = 279, PlanarConfiguration = 284,
+        TileOffsets = 324, TileByteCounts = 325;
     private const ushort ExifIfd = 34665, GpsIfd = 34853, InteropIfd = 40965;
 
     /// <exception cref="CorruptImageException">A header field points outside the file, an IFD loop, too many IFDs, or the
@@ -42,14 +46,14 @@ internal static class TiffStructure
             throw Corrupt("its BigTIFF header is malformed");
 
         var visited = new HashSet<long>();
-        var pending = new Queue<long>();
+        var pending = new Queue<(long Offset, ushort Tag)>();
         long next = big ? tiff.U64(8) : tiff.U32(4);
         bool first = true;
         // The page chain, then the sub-IFDs found on the way.
         while (next != 0 || pending.Count > 0)
         {
             bool chained = next != 0;
-            long offset = chained ? next : pending.Dequeue();
+            var (offset, via) = chained ? (next, (ushort)0) : pending.Dequeue();
             if (!visited.Add(offset))
                 throw Corrupt($"its directory at byte {offset:N0} is reached twice (a loop)");
             if (visited.Count > MaxDirectories)
@@ -57,6 +61,11 @@ internal static class TiffStructure
             var ifd = ReadDirectory(tiff, offset, big);
             if (chained)
                 next = ifd.Next;
+            // ImageSharp 2.1 adds an EXIF or GPS pointer met inside a sub-directory to the list of sub-directories it is
+            // walking ("Collection was modified"); the EXIF specification puts both pointers in the main directory only.
+            if (via != 0 && ifd.SubDirectories.Find(s => s.Tag is ExifIfd or GpsIfd) is { Tag: not 0 } nested)
+                throw Corrupt($"its sub-directory at byte {offset:N0} (reached by tag {via}) holds another directory pointer " +
+                    $"(tag {nested.Tag}); EXIF and GPS pointers belong in an image directory");
             foreach (var sub in ifd.SubDirectories)
                 pending.Enqueue(sub);
             if (first)
@@ -71,7 +80,7 @@ internal static class TiffStructure
 
     private sealed record Entry(ushort Tag, ushort Type, long Count, long ValueOffset);
 
-    private sealed record Directory(List<Entry> Entries, long Next, List<long> SubDirectories);
+    private sealed record Directory(List<Entry> Entries, long Next, List<(long Offset, ushort Tag)> SubDirectories);
 
     private static Directory ReadDirectory(Reader tiff, long offset, bool big)
     {
@@ -85,7 +94,7 @@ internal static class TiffStructure
         if (count > (tiff.Length - offset) / entrySize || end > tiff.Length)
             throw Corrupt($"its directory at byte {offset:N0} declares {count:N0} entries, past the end of the file");
         var entries = new List<Entry>((int)count);
-        var subs = new List<long>();
+        var subs = new List<(long, ushort)>();
         for (long i = 0; i < count; i++)
         {
             long at = offset + countSize + i * entrySize;
@@ -108,7 +117,7 @@ internal static class TiffStructure
             var entry = new Entry(tag, type, valueCount, valueOffset);
             entries.Add(entry);
             if (tag is ExifIfd or GpsIfd or InteropIfd && size > 0 && valueCount >= 1)
-                subs.Add(tiff.Value(entry, 0));
+                subs.Add((tiff.Value(entry, 0), tag));
         }
         return new Directory(entries, big ? tiff.U64(end - 8) : tiff.U32(end - 4), subs);
     }
@@ -144,6 +153,120 @@ internal static class TiffStructure
         }
     }
 
+    /// <summary>
+    /// Checks the first image's sample layout against its strips; runs after the size limits (so a small file claiming a
+    /// huge size is "too large", not "truncated") and after <see cref="Check"/>, which has bounded every offset.
+    /// SamplesPerPixel and BitsPerSample must agree, each sample at most 32 bits and at most 4 samples (what ImageSharp 2.1
+    /// reads); RowsPerStrip is clamped to the height in place (see below); there must be a strip for every row (per
+    /// plane for planar data); and each uncompressed strip must hold its rows (ImageSharp fills what is missing with zeros).
+    /// </summary>
+    /// <exception cref="CorruptImageException">Inconsistent sample counts, 0 or over 128 bits per sample, RowsPerStrip 0, too few strips, an uncompressed
+    /// strip shorter than its rows.</exception>
+    /// <exception cref="UnsupportedImageException">33 to 128 bits per sample or more than 4 samples per pixel.</exception>
+    public static void CheckLayout(Span<byte> data)
+    {
+        bool little = data[0] == (byte)'I';
+        var tiff = new Reader(data, little);
+        bool big = tiff.U16(2) == 43;
+        var ifd = ReadDirectory(tiff, big ? tiff.U64(8) : tiff.U32(4), big);
+        var offsets = ifd.Entries.Find(e => e.Tag is StripOffsets or TileOffsets)!;
+        var counts = ifd.Entries.Find(e => e.Tag is StripByteCounts or TileByteCounts)!;
+        if (offsets.Tag == TileOffsets)
+            return; // ImageSharp 2.1 refuses tiled images as unsupported
+
+        // The sample layout: every value sized by the header must agree with the others and with the strips.
+        long width = Number(tiff, ifd, ImageWidth, 0), height = Number(tiff, ifd, ImageLength, 0);
+        if (width <= 0 || height <= 0)
+            return; // ImageSharp reports a zero size itself
+        long samples = Number(tiff, ifd, SamplesPerPixel, 1);
+        var bits = ifd.Entries.Find(e => e.Tag == BitsPerSample);
+        long bitCount = bits is null || TypeSize(bits.Type) == 0 ? 0 : bits.Count;
+        if (samples == 0)
+            throw Corrupt("its SamplesPerPixel is 0");
+        if (bitCount != 0 && bitCount != 1 && bitCount != samples)
+            throw Corrupt($"it declares {samples:N0} samples per pixel but {bitCount:N0} BitsPerSample values");
+        long bitsPerPixel = 0;
+        var sampleBits = new long[Math.Min(samples, 4)];
+        for (long i = 0; i < samples; i++)
+        {
+            long b = bits is null || bitCount == 0 ? 1 : tiff.Value(bits, bitCount == 1 ? 0 : i);
+            // No TIFF sample is wider than 128 bits (complex 64-bit floats); 0 or more is a damaged field, not a format.
+            if (b == 0 || b > 128)
+                throw Corrupt($"its BitsPerSample value {i} is {b:N0}");
+            if (b > 32)
+                throw new UnsupportedImageException(
+                    $"The TIFF has {b} bits per sample; this decoder reads at most 32 (ImageSharp 2.1). Convert it to 8 or 16 bits.");
+            if (i < sampleBits.Length)
+                sampleBits[i] = b;
+            bitsPerPixel += b;
+        }
+        if (samples > 4)
+            throw new UnsupportedImageException(
+                $"The TIFF has {samples:N0} samples per pixel; this decoder reads at most 4 (grey, RGB, RGBA). Convert it to RGB.");
+
+        // RowsPerStrip sizes ImageSharp's strip buffer (width x rows x bytes a pixel, allocated and cleared) without looking
+        // at the height: 300,000 rows for a 1-row image cost 900 MB. Any value from the height up means "one strip"
+        // (TIFF 6.0: the default is 2^32 - 1), so it is clamped to the height in place: the same image, a right-sized
+        // buffer. 0 is refused (ImageSharp divides by it).
+        var rowsEntry = ifd.Entries.Find(e => e.Tag == RowsPerStrip);
+        long rows = rowsEntry is null || TypeSize(rowsEntry.Type) == 0 || rowsEntry.Count == 0 ? height : tiff.Value(rowsEntry, 0);
+        if (rows == 0)
+            throw Corrupt("its RowsPerStrip is 0");
+        if (rows > height)
+        {
+            rows = height;
+            Write(data, tiff, rowsEntry!, height);
+        }
+
+        // Enough strips for every row: ceil(height / rows) per image, once per sample for planar data (TIFF 6.0, section 3).
+        // Fewer leave rows that ImageSharp fills with zeros silently.
+        bool planar = Number(tiff, ifd, PlanarConfiguration, 1) == 2;
+        long stripsPerImage = (height + rows - 1) / rows;
+        long expected = planar ? stripsPerImage * samples : stripsPerImage;
+        if (offsets.Count < expected)
+            throw Corrupt($"its first image has {offsets.Count:N0} strip{(offsets.Count == 1 ? "" : "s")}, but {height:N0} rows in strips of {rows:N0} rows " +
+                $"{(planar ? $"for each of {samples} planes " : "")}need {expected:N0}");
+
+        // Uncompressed strips have a known size: each must hold its rows (YCbCr subsampling changes it; not checked).
+        if (Number(tiff, ifd, Compression, 1) != 1 || Number(tiff, ifd, Photometric, 2) == 6)
+            return;
+        for (long i = 0; i < expected; i++)
+        {
+            long stripInPlane = planar ? i % stripsPerImage : i;
+            long stripRows = stripInPlane < stripsPerImage - 1 ? rows : height - rows * (stripsPerImage - 1);
+            long pixelBits = planar ? sampleBits[(int)Math.Min(i / stripsPerImage, sampleBits.Length - 1)] : bitsPerPixel;
+            long needed = (width * pixelBits + 7) / 8 * stripRows;
+            long length = tiff.Value(counts, i);
+            if (length < needed)
+                throw Corrupt($"its uncompressed strip {i:N0} holds {length:N0} bytes, but its {stripRows:N0} rows of " +
+                    $"{width:N0} pixels at {pixelBits} bits need {needed:N0}");
+        }
+    }
+
+    // The first value of an integer tag of the directory, or the default when absent.
+    private static long Number(Reader tiff, Directory ifd, ushort tag, long absent)
+    {
+        var e = ifd.Entries.Find(x => x.Tag == tag);
+        return e is null || TypeSize(e.Type) == 0 || e.Count == 0 ? absent : tiff.Value(e, 0);
+    }
+
+    // Overwrites the first value of a SHORT or LONG entry (the one header field this check rewrites: RowsPerStrip).
+    private static void Write(Span<byte> data, Reader tiff, Entry e, long value)
+    {
+        var at = data[(int)e.ValueOffset..];
+        switch (TypeSize(e.Type), tiff.LittleEndian)
+        {
+            case (1, _): at[0] = (byte)value; break;
+            case (2, true): BinaryPrimitives.WriteUInt16LittleEndian(at, (ushort)value); break;
+            case (2, false): BinaryPrimitives.WriteUInt16BigEndian(at, (ushort)value); break;
+            case (4, true): BinaryPrimitives.WriteUInt32LittleEndian(at, (uint)value); break;
+            case (4, false): BinaryPrimitives.WriteUInt32BigEndian(at, (uint)value); break;
+            case (8, true): BinaryPrimitives.WriteUInt64LittleEndian(at, (ulong)value); break;
+            case (8, false): BinaryPrimitives.WriteUInt64BigEndian(at, (ulong)value); break;
+            default: throw Corrupt($"its tag {e.Tag} has type {e.Type}, not an integer");
+        }
+    }
+
     // Bytes per value of each TIFF field type (TIFF 6.0 section 2, BigTIFF); 0 for unknown types (readers skip them).
     private static int TypeSize(ushort type) => type switch
     {
@@ -161,6 +284,8 @@ internal static class TiffStructure
         private readonly ReadOnlySpan<byte> _data = data;
 
         public long Length => _data.Length;
+
+        public bool LittleEndian => little;
 
         public ushort U16(long at) => little
             ? BinaryPrimitives.ReadUInt16LittleEndian(_data[(int)at..])

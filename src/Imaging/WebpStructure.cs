@@ -5,12 +5,13 @@ namespace SanReid.Imaging;
 /// <summary>
 /// A chunk walk over a WebP's RIFF container in memory (WebP container specification): the RIFF size must fit the file
 /// (one missing pad byte tolerated; bytes after it are ignored), every chunk must fit the RIFF, and a VP8 or VP8L
-/// bitstream chunk must be present. Animated files (VP8X animation flag, ANIM or ANMF chunks) are refused as
+/// bitstream chunk must be present; every EXIF chunk is walked by <see cref="ExifStructure"/>. Animated files (VP8X animation flag, ANIM or ANMF chunks) are refused as
 /// unsupported: ImageSharp 2.1 cannot decode them.
 /// </summary>
 internal static class WebpStructure
 {
-    /// <exception cref="CorruptImageException">Truncated (file shorter than the RIFF size), chunk past the end, no bitstream.</exception>
+    /// <exception cref="CorruptImageException">Truncated (file shorter than the RIFF size), chunk past the end, no bitstream,
+    /// corrupt EXIF.</exception>
     /// <exception cref="UnsupportedImageException">An animated WebP.</exception>
     public static void Check(ReadOnlySpan<byte> data)
     {
@@ -38,6 +39,8 @@ internal static class WebpStructure
                     "The WebP is animated; animated WebP is not supported (ImageSharp 2.1). Send a still frame (PNG, JPEG or still WebP).");
             if (fourCc.SequenceEqual("VP8 "u8) || fourCc.SequenceEqual("VP8L"u8))
                 bitstream = true;
+            else if (fourCc.SequenceEqual("EXIF"u8))
+                ExifStructure.Check(data.Slice((int)pos, (int)size), "WebP EXIF chunk");
             pos += size + (size & 1);
         }
         if (!bitstream)

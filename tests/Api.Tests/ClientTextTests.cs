@@ -17,6 +17,11 @@ public class ClientTextTests
     }
 
     [Fact]
+    public void HiddenCharacterBetweenALetterAndItsAccentIsRemovedBeforeNormalising() =>
+        // The tester's name: removed after NFC, the zero-width space kept "e" and U+0301 apart, leaving the name decomposed.
+        Assert.Equal("Am\u00E9lie.jpg", ClientText.FileName("Ame\u200B\u0301lie.jpg"));
+
+    [Fact]
     public void LoneSurrogateIsRemovedFromAFileName() => Assert.Equal("ab.jpg", ClientText.FileName("a\uD800b.jpg"));
 
     [Fact]

@@ -23,7 +23,7 @@ namespace SanReid.Api.Tests;
 public sealed class ServerFaultTests : IDisposable
 {
     private readonly ApiFactory _factory = ApiFactory.With(new Dictionary<string, string>(), services: s =>
-        s.AddSingleton<CropDecode>((stream, options) =>
+        s.AddSingleton<CropDecode>((stream, options, cancellationToken) =>
         {
             var head = new byte[2];
             stream.ReadExactly(head);
@@ -31,7 +31,7 @@ public sealed class ServerFaultTests : IDisposable
             if (head is [(byte)'B', (byte)'M'])
                 throw new FileNotFoundException(
                     "Could not load file or assembly 'SixLabors.ImageSharp, Version=2.0.0.0'. The system cannot find the file specified.");
-            return CropDecoder.DecodeAndResize(stream, options);
+            return CropDecoder.DecodeAndResize(stream, options, cancellationToken);
         }));
 
     public void Dispose() => _factory.Dispose();

@@ -72,6 +72,19 @@ public class UploadTextTests(ApiFactory factory) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task FileNameInAnImageErrorIsQuotedClippedTo40Characters()
+    {
+        // The tester's case: a 300-character name of an upload that is no image was quoted whole (a 310-character detail).
+        string sent = new string('y', 300) + ".jpg";
+        var body = await AssertProblem(await _client.PostAsync("/api/v1/embeddings", Form(new Upload("images", sent, "not an image"u8.ToArray()))),
+            HttpStatusCode.BadRequest, "not_an_image");
+
+        string detail = body.GetProperty("detail").GetString()!;
+        Assert.StartsWith("'" + new string('y', 40) + "…'", detail);
+        Assert.DoesNotContain(new string('y', 41), detail);
+    }
+
+    [Fact]
     public async Task LabelSentAsNfdAndAsNfcIsOneLabel()
     {
         string nfd = "Bahnhofstra\u00DFe Caf\u0065\u0301 " + Guid.NewGuid().ToString("N")[..8];

@@ -8,7 +8,14 @@ namespace SanReid.Imaging.Tests;
 /// </summary>
 internal static class ProgressiveJpeg
 {
-    public static byte[] FlatGrey(int width, int height, int acScans)
+    public static byte[] FlatGrey(int width, int height, int acScans) => FlatGrey(width, height, acScans, 0, null);
+
+    /// <summary>
+    /// As <see cref="FlatGrey(int, int, int)"/>, the DC scan's point transform set to <paramref name="dcRefinements"/>
+    /// and followed by that many DC refinement scans (1 bit a block, all 0: still 128 everywhere), written in full or,
+    /// with <paramref name="refinementBytes"/>, cut to that many bytes (as a forged file's tiny scans are).
+    /// </summary>
+    public static byte[] FlatGrey(int width, int height, int acScans, int dcRefinements, int? refinementBytes)
     {
         var o = new List<byte>();
         void Marker(byte code, params byte[] payload)
@@ -25,11 +32,20 @@ internal static class ProgressiveJpeg
                       0x10, 0, 0, 0, 15, .. new byte[12], .. Enumerable.Range(0, 15).Select(r => (byte)(r << 4))]);
 
         int blocks = (width + 7) / 8 * ((height + 7) / 8);
-        Marker(0xDA, [1, 1, 0x00, 0, 0, 0x00]); // DC first scan
+        Marker(0xDA, [1, 1, 0x00, 0, 0, (byte)dcRefinements]); // DC first scan, point transform Al = dcRefinements
         var dc = new CmykJpeg.BitWriter();
         for (int i = 0; i < blocks; i++)
             dc.Write(0, 1); // DC difference category 0
         o.AddRange(dc.Finish());
+        for (int k = dcRefinements; k > 0; k--)
+        {
+            Marker(0xDA, [1, 1, 0x00, 0, 0, (byte)((k << 4) | (k - 1))]); // DC refinement: Ah = k, Al = k - 1
+            var bits = new CmykJpeg.BitWriter();
+            for (int i = 0; i < blocks; i++)
+                bits.Write(0, 1); // one correction bit a block
+            var data = bits.Finish();
+            o.AddRange(refinementBytes is { } cut ? data.Take(cut) : data);
+        }
 
         for (int scan = 0; scan < acScans; scan++)
         {

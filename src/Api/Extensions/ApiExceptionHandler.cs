@@ -16,6 +16,14 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away and the work it asked for was stopped (the decoders take the abort token): no one reads
+            // an answer, and it is no fault of the server (no error log, not counted). 499 as nginx logs it.
+            logger.LogInformation("{Method} {Path}: the client disconnected; work stopped", httpContext.Request.Method, httpContext.Request.Path);
+            httpContext.Response.StatusCode = 499;
+            return true;
+        }
         if (Map(exception) is not var (status, code, title, detail))
         {
             // A fault of the server (a bug, an assembly or native library that cannot load, memory): the default handler

@@ -108,6 +108,7 @@ public static class Extensions
             return store;
         });
         services.AddSingleton<CropDecode>(CropDecoder.DecodeAndResize);
+        services.AddHttpContextAccessor(); // ImageUploads: the request's abort token stops its decoding
         services.AddSingleton<ImageUploads>();
         services.AddSingleton<EmbeddingBatcher>();
         services.AddSingleton<ApiKeyStore>();

@@ -19,14 +19,14 @@ public static class ClientText
 
     /// <summary>
     /// The name of an upload as it is stored and returned (<c>file_name</c>): the last path segment (both <c>/</c> and
-    /// <c>\</c> separate), NFC-normalised, with every hidden character (<see cref="IsHidden"/>) removed, trimmed, at most
+    /// <c>\</c> separate), with every hidden character (<see cref="IsHidden"/>) removed, then NFC-normalised, trimmed, at most
     /// <see cref="MaxFileNameLength"/> characters (never splitting a surrogate pair). Empty, <c>.</c> or <c>..</c>
     /// becomes <see cref="UnnamedUpload"/>. Examples: <c>C:\cams\7\crop.jpg</c> → <c>crop.jpg</c>;
     /// <c>crop</c> U+202E <c>gnp.exe</c> → <c>cropgnp.exe</c>.
     /// </summary>
     public static string FileName(string? raw)
     {
-        string name = Nfc(raw ?? "").Replace('\\', '/');
+        string name = (raw ?? "").Replace('\\', '/');
         name = name[(name.LastIndexOf('/') + 1)..];
         var kept = new StringBuilder(name.Length);
         for (int i = 0; i < name.Length; i += Width(name, i))
@@ -34,7 +34,9 @@ public static class ClientText
             if (!IsHiddenAt(name, i))
                 kept.Append(name, i, Width(name, i));
         }
-        name = kept.ToString().Trim();
+        // Normalised after the hidden characters are gone: one between a letter and its combining mark would otherwise
+        // keep the pair apart through NFC and leave the name decomposed.
+        name = Nfc(kept.ToString()).Trim();
         if (name.Length > MaxFileNameLength)
             name = name[..(char.IsHighSurrogate(name[MaxFileNameLength - 1]) ? MaxFileNameLength - 1 : MaxFileNameLength)].TrimEnd();
         return name is "" or "." or ".." ? UnnamedUpload : name;

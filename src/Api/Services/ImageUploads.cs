@@ -13,15 +13,19 @@ public sealed record DecodedUpload(string FileName, RgbCrop Crop);
 /// <summary>
 /// The decoder <see cref="ImageUploads"/> runs: <see cref="CropDecoder.DecodeAndResize"/> (registered in
 /// Extensions.AddApplicationServices). A seam for the tests that inject server faults (an assembly that cannot load);
-/// bad bytes are always tested through the real decoder.
+/// bad bytes are always tested through the real decoder. <paramref name="cancellationToken"/> is the request's
+/// <see cref="HttpContext.RequestAborted"/>: decoding stops when the client goes away.
 /// </summary>
-public delegate RgbCrop CropDecode(Stream stream, CropDecoderOptions options);
+public delegate RgbCrop CropDecode(Stream stream, CropDecoderOptions options, CancellationToken cancellationToken);
 
 /// <summary>
 /// Turns multipart image fields into model-ready crops through <see cref="CropDecoder"/>, enforcing the per-request
 /// limits. Errors name the offending upload.
 /// </summary>
-public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> limits, CropDecode decode)
+/// <remarks>The request's abort token comes from <see cref="IHttpContextAccessor"/> rather than from each endpoint, so a
+/// client that disconnects stops its decoding (ImageSharp's JPEG and TIFF decoders check it between rows and strips)
+/// without every handler passing it along.</remarks>
+public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> limits, CropDecode decode, IHttpContextAccessor http)
 {
     private readonly LimitsOptions _limits = limits.Value;
 
@@ -54,11 +58,12 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
         try
         {
             using var stream = file.OpenReadStream();
-            return new DecodedUpload(name, decode(stream, embedder.DecoderOptions(_limits.MaxPixels, _limits.MaxImageBytes)));
+            var aborted = http.HttpContext?.RequestAborted ?? CancellationToken.None;
+            return new DecodedUpload(name, decode(stream, embedder.DecoderOptions(_limits.MaxPixels, _limits.MaxImageBytes), aborted));
         }
         catch (ImageInputException e)
         {
-            throw e.WithSource($"'{name}'");
+            throw e.WithSource($"'{ClientText.ForDisplay(name)}'"); // quoted client text is clipped (README)
         }
     }
 
