@@ -21,6 +21,10 @@ public sealed record PostgreSqlGalleryOptions
     /// <summary>Seconds a client is told to wait (Retry-After) when the database cannot be reached. Default 2.</summary>
     public int RetryAfterSeconds { get; init; } = 2;
 
+    /// <summary>Checks that <see cref="ConnectionString"/> parses and names a host (no connection is made).</summary>
+    /// <exception cref="ArgumentException">It does not; the message never repeats a password.</exception>
+    public void Validate() => Parse();
+
     /// <summary>Parses <see cref="ConnectionString"/>; the error never repeats a password.</summary>
     /// <exception cref="ArgumentException">The string does not parse, or names no host.</exception>
     internal NpgsqlConnectionStringBuilder Parse()
@@ -49,7 +53,7 @@ public sealed record PostgreSqlGalleryOptions
     }
 
     /// <summary>Removes every password-like value of <paramref name="connectionString"/> from <paramref name="message"/>.</summary>
-    internal static string Redact(string message, string connectionString)
+    public static string Redact(string message, string connectionString)
     {
         foreach (Match m in Regex.Matches(connectionString, @"(?:password|pwd)\s*=\s*([^;]*)", RegexOptions.IgnoreCase))
         {
