@@ -61,6 +61,7 @@ public sealed class PostgreSqlCluster : IDisposable
     public static PostgreSqlCluster Start()
     {
         string binaries = FindBinaries();
+        RemoveStoppedClusters();
         string folder = Path.Combine(Path.GetTempPath(), $"sanreid-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         string? runAs = Environment.UserName == "root" ? "postgres" : null;
@@ -165,6 +166,25 @@ public sealed class PostgreSqlCluster : IDisposable
                 : "";
             throw new InvalidOperationException(
                 $"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}: {output.Result}{error.Result}{log}");
+        }
+    }
+
+    /// <summary>Folders of earlier runs whose server is not running (a test host ended before its exit handler
+    /// deleted the folder): removed, so runs do not pile up clusters in the temp folder.</summary>
+    private static void RemoveStoppedClusters()
+    {
+        foreach (string old in Directory.GetDirectories(Path.GetTempPath(), "sanreid-pg-*"))
+        {
+            try
+            {
+                if (!File.Exists(Path.Combine(old, "data", "postmaster.pid")) && Directory.GetCreationTimeUtc(old) < DateTime.UtcNow.AddMinutes(-1))
+                {
+                    Directory.Delete(old, recursive: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
     }
 
