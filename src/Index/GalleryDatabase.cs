@@ -10,7 +10,7 @@ namespace SanReid.Index;
 /// Each call opens its own pooled connection, so concurrent readers do not share one.
 /// Times are stored as UTC ticks (100 ns since 0001-01-01) and come back as UTC.
 /// </summary>
-internal sealed class GalleryDatabase
+internal sealed class GalleryDatabase : IGalleryDatabase
 {
     private const string SchemaVersion = "1";
     private const int SqliteConstraint = 19;
@@ -237,7 +237,8 @@ internal sealed class GalleryDatabase
     /// buffer: what the store loads into memory at open (no per-row allocation of the D floats).
     /// </summary>
     /// <exception cref="InvalidDataException">A stored embedding is not D float32 values (names the item id).</exception>
-    public void ScanAll(RowVisitor row)
+    /// <returns>0: a SQLite gallery has no change feed (one store owns the file).</returns>
+    public long ScanAll(RowVisitor row)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
@@ -259,6 +260,8 @@ internal sealed class GalleryDatabase
             row(id, reader.IsDBNull(1) ? null : reader.GetInt32(1), ToUtc(reader.IsDBNull(2) ? null : reader.GetInt64(2)),
                 reader.IsDBNull(3) ? null : reader.GetString(3), MemoryMarshal.Cast<byte, float>(buffer));
         }
+
+        return 0;
     }
 
     /// <summary>One row of <see cref="ScanAll"/>; the span is valid only during the call.</summary>

@@ -41,8 +41,8 @@ public sealed partial class GalleryStore : IDisposable
     private const int LossyCandidateFactor = 4;
 
     private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
-    private readonly GalleryDatabase database;
-    private readonly FileStream ownership;
+    private readonly IGalleryDatabase database;
+    private readonly FileStream? ownership;
     private readonly FaissFactory? configured;
     private readonly long configuredTrainingPoints;
     private readonly Action<string>? beforeIndexBuild;
@@ -62,7 +62,7 @@ public sealed partial class GalleryStore : IDisposable
     private bool disposed;
 
     private GalleryStore(
-        GalleryStoreOptions options, FaissFactory? configured, GalleryDatabase database, FileStream ownership,
+        GalleryStoreOptions options, FaissFactory? configured, IGalleryDatabase database, FileStream? ownership,
         long configuredTrainingPoints, Action<string>? beforeIndexBuild)
     {
         Options = options;
@@ -73,7 +73,7 @@ public sealed partial class GalleryStore : IDisposable
         this.beforeIndexBuild = beforeIndexBuild;
         arena = new VectorArena(options.Dimension);
         batcher = new SearchBatcher((queries, n, k) => index!.SearchBitmap(queries, k, null));
-        database.ScanAll((id, camera, captured, label, embedding) =>
+        loadedSequence = database.ScanAll((id, camera, captured, label, embedding) =>
         {
             int position = arena.Append(embedding);
             catalog.Put(position, id, camera, captured, label);
@@ -170,6 +170,11 @@ public sealed partial class GalleryStore : IDisposable
             {
                 throw new ArgumentException($"FAISS refused the index factory '{options.IndexFactory}': {e.Message}", nameof(options), e);
             }
+        }
+
+        if (options.PostgreSql is not null)
+        {
+            return OpenPostgreSql(options, factory, trainingPoints, beforeIndexBuild);
         }
 
         string fullPath = Path.GetFullPath(options.DatabasePath);
@@ -269,6 +274,15 @@ public sealed partial class GalleryStore : IDisposable
         }
 
         // Committed: from here on nothing may throw (the items are stored and the current index holds them).
+        Remember(stored, vectors);
+        MaybeRebuild();
+        return stored;
+    }
+
+    /// <summary>Puts committed items (rows of <paramref name="vectors"/>, in order) into the arena and the catalog, and
+    /// into the catch-up list of a build in progress. Write lock held; the current index already holds them.</summary>
+    private void Remember(IReadOnlyList<GalleryItem> stored, float[] vectors)
+    {
         for (int i = 0; i < stored.Count; i++)
         {
             GalleryItem item = stored[i];
@@ -284,11 +298,8 @@ public sealed partial class GalleryStore : IDisposable
             }
 
             catalog.Put(position, item.Id, item.CameraId, item.CapturedAt, item.Label);
+            addedDuringBuild?.Add(item.Id);
         }
-
-        addedDuringBuild?.AddRange(newIds);
-        MaybeRebuild();
-        return stored;
     }
 
     /// <summary>The item with this id, or null.</summary>
@@ -426,6 +437,9 @@ public sealed partial class GalleryStore : IDisposable
             gate.ExitWriteLock();
         }
 
+        // The change feed stops at its next step (the write lock refuses a disposed store); wait for it.
+        feed?.Dispose();
+
         // A background build checks `disposed` and gives up; wait for it so no native call outlives the index.
         try
         {
@@ -442,7 +456,7 @@ public sealed partial class GalleryStore : IDisposable
             index?.Dispose();
             index = null;
             database.ClearPool();
-            ownership.Dispose();
+            ownership?.Dispose();
         }
         finally
         {

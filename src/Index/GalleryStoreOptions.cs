@@ -43,6 +43,13 @@ public sealed record GalleryStoreOptions
     /// <summary>Concurrent unfiltered searches are gathered into one FAISS batch call (<see cref="SearchBatcher"/>).
     /// Default true.</summary>
     public bool BatchSearches { get; init; } = true;
+    /// <summary>
+    /// Keep the gallery in PostgreSQL instead of the SQLite file: any number of stores (replicas, one per process) open
+    /// the same database, and each keeps its in-memory index in step with it through the database's change feed.
+    /// <see cref="DatabasePath"/> is then only a label (the store reports the server and database instead) and
+    /// <see cref="PersistIndex"/> is not used. Null (default): SQLite.
+    /// </summary>
+    public PostgreSqlGalleryOptions? PostgreSql { get; init; }
 }
 
 /// <summary>Which time a bulk delete compares: when the crop was captured, or when it was added.</summary>

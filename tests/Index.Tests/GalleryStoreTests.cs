@@ -1,13 +1,19 @@
 namespace SanReid.Index.Tests;
 
-public sealed class GalleryStoreTests : IDisposable
+/// <summary>The store's behaviour, run against each durable backend: <see cref="SqliteGalleryStoreTests"/> and
+/// <see cref="PostgreSqlGalleryStoreTests"/> (same tests, same expectations).</summary>
+public abstract class GalleryStoreTests : IDisposable
 {
     private const int D = 32;
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDirectory temp = new();
+    /// <summary>Options locating the gallery called <paramref name="name"/> (reopening the same name opens the same
+    /// gallery) in the backend under test; Dimension D.</summary>
+    protected abstract GalleryStoreOptions Locate(string name);
 
-    public void Dispose() => temp.Dispose();
+    public virtual void Dispose()
+    {
+    }
 
     [Fact]
     public void AddedItemsComeBackWithIdsMetadataAndEmbedding()
@@ -37,7 +43,7 @@ public sealed class GalleryStoreTests : IDisposable
     [InlineData("IVF8,Flat")]
     public void ReopenedStoreGivesTheSameSearchResults(string factory)
     {
-        string path = temp.File("gallery.db");
+        string path = "gallery.db";
         float[] queries = TestVectors.RandomUnit(10, D, seed: 2);
         var before = new List<IReadOnlyList<GalleryMatch>>();
         string activeBefore;
@@ -192,7 +198,7 @@ public sealed class GalleryStoreTests : IDisposable
     [InlineData("IVF8,Flat")]
     public void DeletedItemsNeverComeBackEvenAfterReopen(string factory)
     {
-        string path = temp.File("gallery.db");
+        string path = "gallery.db";
         long deleted;
         float[] embedding;
         using (GalleryStore store = Open(factory, path))
@@ -283,13 +289,13 @@ public sealed class GalleryStoreTests : IDisposable
     [Fact]
     public void ReopeningWithAnotherDimensionThrowsNamingBothDimensions()
     {
-        string path = temp.File("gallery.db");
+        string path = "gallery.db";
         using (GalleryStore store = Open("Flat", path))
         {
             AddRandom(store, 3, seed: 24);
         }
 
-        var error = Assert.Throws<ArgumentException>(() => GalleryStore.Open(new GalleryStoreOptions { DatabasePath = path, Dimension = 64 }));
+        var error = Assert.Throws<ArgumentException>(() => GalleryStore.Open(Locate(path) with { Dimension = 64 }));
 
         Assert.Contains("32", error.Message);
         Assert.Contains("64", error.Message);
@@ -379,7 +385,7 @@ public sealed class GalleryStoreTests : IDisposable
     [Fact]
     public void ReopeningAFilledGalleryWithAnotherModelIsRefusedAndKeepsItsItems()
     {
-        string path = temp.File("models.db");
+        string path = "models.db";
         using (GalleryStore store = OpenWithModel(path, "model-a sha256:aaaa"))
         {
             AddRandom(store, 5, seed: 11);
@@ -396,7 +402,7 @@ public sealed class GalleryStoreTests : IDisposable
     [Fact]
     public void AnEmptyGalleryAdoptsANewModel()
     {
-        string path = temp.File("empty-models.db");
+        string path = "empty-models.db";
         using (GalleryStore store = OpenWithModel(path, "model-a"))
         {
             long id = AddRandom(store, 1, seed: 12).Ids[0];
@@ -449,11 +455,10 @@ public sealed class GalleryStoreTests : IDisposable
         Assert.All(store.Search(shorter, 2), m => Assert.InRange(m.Score, -1f, 1f));
     }
 
-    private static GalleryStore OpenWithModel(string path, string model) =>
-        GalleryStore.Open(new GalleryStoreOptions { DatabasePath = path, Dimension = D, EmbeddingModel = model });
+    private GalleryStore OpenWithModel(string path, string model) => GalleryStore.Open(Locate(path) with { EmbeddingModel = model });
 
     private GalleryStore Open(string factory = "Flat", string? path = null) =>
-        GalleryStore.Open(new GalleryStoreOptions { DatabasePath = path ?? temp.File("gallery.db"), Dimension = D, IndexFactory = factory });
+        GalleryStore.Open(Locate(path ?? "gallery.db") with { IndexFactory = factory });
 
     /// <summary>Adds n random unit vectors with cameras 1..6, labels p0..p9 and hourly capture times.</summary>
     private static (float[] Data, long[] Ids) AddRandom(GalleryStore store, int n, int seed)
@@ -468,4 +473,30 @@ public sealed class GalleryStoreTests : IDisposable
             SourceFileName: $"{i:D4}.jpg")).ToList();
         return (data, [.. store.Add(items).Select(i => i.Id)]);
     }
+}
+
+/// <summary>The store tests on SQLite: one database file per gallery name in a fresh temp folder.</summary>
+public sealed class SqliteGalleryStoreTests : GalleryStoreTests
+{
+    private readonly TempDirectory temp = new();
+
+    public override void Dispose() => temp.Dispose();
+
+    protected override GalleryStoreOptions Locate(string name) => new() { DatabasePath = temp.File(name), Dimension = 32 };
+}
+
+/// <summary>The store tests on PostgreSQL (the shared test cluster): one schema per gallery name and test.</summary>
+public sealed class PostgreSqlGalleryStoreTests : GalleryStoreTests
+{
+    private readonly string prefix = PostgreSqlCluster.NewSchema();
+
+    protected override GalleryStoreOptions Locate(string name) => new()
+    {
+        DatabasePath = name,
+        Dimension = 32,
+        PostgreSql = new PostgreSqlGalleryOptions
+        {
+            ConnectionString = PostgreSqlCluster.Shared.ConnectionString(prefix + "_" + new string([.. name.Where(char.IsAsciiLetterOrDigit)])),
+        },
+    };
 }

@@ -9,6 +9,10 @@ public static class HealthApi
 {
     public const string ReadyTag = "ready";
 
+    /// <summary>Data key of a Degraded check that still serves traffic (a replica searching while its gallery database
+    /// is unreachable): /health/ready then answers 200 with status Degraded instead of 503.</summary>
+    public const string ServingKey = "serving";
+
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson })
@@ -17,7 +21,7 @@ public static class HealthApi
             {
                 Predicate = c => c.Tags.Contains(ReadyTag),
                 ResponseWriter = WriteJson,
-                // Degraded = still loading: not ready for traffic.
+                // Degraded = still loading: not ready for traffic (unless the check says it is serving: WriteJson).
                 ResultStatusCodes =
                 {
                     [HealthStatus.Healthy] = StatusCodes.Status200OK,
@@ -32,6 +36,9 @@ public static class HealthApi
     private static Task WriteJson(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
+        if (report.Status == HealthStatus.Degraded
+            && report.Entries.Values.All(e => e.Status == HealthStatus.Healthy || e.Data.ContainsKey(ServingKey)))
+            context.Response.StatusCode = StatusCodes.Status200OK;
         var body = new Dictionary<string, object?>
         {
             ["status"] = report.Status.ToString(),

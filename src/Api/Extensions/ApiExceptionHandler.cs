@@ -35,6 +35,8 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
         logger.LogInformation("{Method} {Path} -> {Status} {Code}: {Detail}",
             httpContext.Request.Method, httpContext.Request.Path, status, code, detail);
         httpContext.Response.StatusCode = status;
+        if (exception is GalleryUnavailableException unavailable)
+            httpContext.Response.Headers.RetryAfter = unavailable.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
@@ -62,6 +64,9 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
         UnsupportedImageException e => (StatusCodes.Status415UnsupportedMediaType, e.Code, "Unsupported image format", e.Message),
         ImageInputException e => (StatusCodes.Status400BadRequest, e.Code, "Unusable image", e.Message),
         DuplicateExternalIdException e => (StatusCodes.Status409Conflict, ErrorCodes.DuplicateExternalId, "Duplicate external id", e.Message),
+        // The shared gallery database is unreachable: nothing was stored; searches still answer from memory.
+        GalleryUnavailableException => (StatusCodes.Status503ServiceUnavailable, ErrorCodes.GalleryUnavailable, "Gallery database unavailable",
+            "The gallery database cannot be reached; nothing was changed. Retry after the Retry-After seconds."),
         BadHttpRequestException { InnerException: InvalidDataException inner } e => ForInvalidData(inner, $"{e.Message} {inner.Message}"),
         BadHttpRequestException e => (e.StatusCode, ErrorCodes.ForStatus(e.StatusCode), TitleFor(e.StatusCode),
             e.InnerException is null ? e.Message : $"{e.Message} {e.InnerException.Message}"),

@@ -82,10 +82,12 @@ public static class Extensions
         {
             var options = sp.GetRequiredService<IOptions<GalleryOptions>>().Value;
             var env = sp.GetRequiredService<IHostEnvironment>();
+            bool shared = options.Store == GalleryOptions.PostgreSql;
             var path = ContentPaths.Resolve(options.DatabasePath, env.ContentRootPath);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (!shared)
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var embedder = sp.GetRequiredService<OnnxEmbedder>();
-            var store = GalleryStore.Open(new GalleryStoreOptions
+            var store = GalleryStores.Open(shared ? options.ConnectionString : null, new GalleryStoreOptions
             {
                 DatabasePath = path,
                 Dimension = embedder.Dimension,
@@ -99,7 +101,7 @@ public static class Extensions
             });
             var log = sp.GetRequiredService<ILogger<GalleryStore>>();
             log.LogInformation("Gallery {Path}: {Count} items, index {ActiveFactory} (configured {Factory})",
-                path, store.Count, store.ActiveIndexFactory, options.IndexFactory);
+                store.Options.DatabasePath, store.Count, store.ActiveIndexFactory, options.IndexFactory);
             if (store.LastIndexError is not null)
             {
                 log.LogWarning("Gallery {Path}: the configured index could not be built, searching exactly: {Error}", path, store.LastIndexError);

@@ -41,6 +41,7 @@ public static class ErrorCodes
     public const string InvalidApiKey = "invalid_api_key";
     public const string RateLimited = "rate_limited";
     public const string NotReady = "not_ready";
+    public const string GalleryUnavailable = "gallery_unavailable";
     public const string ModelMismatch = "model_mismatch";
     public const string InvalidEmbedding = "invalid_embedding";
     public const string InvalidJson = "invalid_json";

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using SanReid.Index;
 
 namespace SanReid.Api.Options;
 
@@ -36,9 +37,27 @@ public sealed class ModelOptions
 }
 
 /// <summary><c>SanReid:Gallery</c>: where the gallery lives (SanReid.Index GalleryStore).</summary>
-public sealed class GalleryOptions
+public sealed class GalleryOptions : IValidatableObject
 {
     public const string Section = "SanReid:Gallery";
+
+    /// <summary><see cref="Store"/> value: one SQLite file owned by this process (the default; quick start).</summary>
+    public const string Sqlite = "Sqlite";
+
+    /// <summary><see cref="Store"/> value: a PostgreSQL database shared by any number of Api replicas.</summary>
+    public const string PostgreSql = "PostgreSql";
+
+    /// <summary>Where the gallery is kept: <c>Sqlite</c> (default: <see cref="DatabasePath"/>, one process) or
+    /// <c>PostgreSql</c> (<see cref="ConnectionString"/>; any number of replicas, each keeping its in-memory index in
+    /// step with the database's change feed).</summary>
+    [Required]
+    [RegularExpression("^(Sqlite|PostgreSql)$", ErrorMessage = "Store must be Sqlite or PostgreSql.")]
+    public string Store { get; set; } = Sqlite;
+
+    /// <summary>Npgsql connection string for <c>Store=PostgreSql</c>, e.g.
+    /// <c>Host=db;Database=sanreid;Username=sanreid;Password=...</c> (environment: <c>SanReid__Gallery__ConnectionString</c>).
+    /// <c>Search Path</c> chooses the schema. Never logged.</summary>
+    public string? ConnectionString { get; set; }
 
     /// <summary>SQLite database file (created if missing). Relative paths resolve as <see cref="ModelOptions.Path"/>.</summary>
     [Required]
@@ -61,6 +80,28 @@ public sealed class GalleryOptions
     /// <summary>Largest <c>limit</c> of <c>GET /gallery</c>.</summary>
     [Range(1, 10_000)]
     public int MaxPageSize { get; set; } = 500;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Store != PostgreSql)
+            yield break;
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            yield return new ValidationResult($"{Section}:ConnectionString is required when {Section}:Store is PostgreSql.", [nameof(ConnectionString)]);
+            yield break;
+        }
+        string? problem = null;
+        try
+        {
+            new PostgreSqlGalleryOptions { ConnectionString = ConnectionString }.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            problem = e.Message;
+        }
+        if (problem is not null)
+            yield return new ValidationResult($"{Section}:ConnectionString is not usable: {problem}", [nameof(ConnectionString)]);
+    }
 }
 
 /// <summary><c>SanReid:Limits</c>: what one request may carry.</summary>

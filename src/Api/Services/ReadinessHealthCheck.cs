@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using SanReid.Api.Apis;
 using SanReid.Api.Options;
 using SanReid.Index;
 using SanReid.Inference;
@@ -55,6 +56,24 @@ public sealed class ReadinessHealthCheck(StartupState state, IServiceProvider se
             data["gallery_model"] = fingerprint;
         if (embedder.ProviderNote is not null)
             data["provider_note"] = embedder.ProviderNote;
+        if (store.Replication is { } replication)
+        {
+            // A replica over a shared PostgreSQL gallery: how far it follows the change feed.
+            data["gallery_store"] = "PostgreSql";
+            data["gallery_database"] = replication.Connected ? "connected" : "unreachable";
+            data["gallery_change_sequence"] = replication.AppliedSequence;
+            data["gallery_stale_seconds"] = Math.Round(replication.StaleSeconds, 1);
+            if (!replication.Connected)
+            {
+                // Still serving searches from the index it has: "serving" keeps /health/ready at 200 (HealthApi), so a
+                // proxy does not take every replica out when the database goes away.
+                data[HealthApi.ServingKey] = true;
+                if (replication.LastError is not null)
+                    data["gallery_database_error"] = replication.LastError;
+                return Task.FromResult(HealthCheckResult.Degraded(
+                    $"Gallery database unreachable: searching the index as of {replication.StaleSeconds:F0} s ago; writes answer 503.", data: data));
+            }
+        }
         return Task.FromResult(HealthCheckResult.Healthy($"Model loaded on {embedder.ExecutionProvider}; gallery open.", data));
     }
 }

@@ -51,7 +51,7 @@ public sealed class StartupLoader(
             var embedder = services.GetRequiredService<OnnxEmbedder>();
             services.GetRequiredService<ModelCardFile>();
             state.Enter("opening gallery");
-            var store = services.GetRequiredService<GalleryStore>();
+            var store = OpenGallery();
             metrics.Registry.AddBeforeCollectCallback(() => metrics.GallerySize.Set(store.Count));
             state.Enter("warming up");
             var blank = new RgbCrop(embedder.Height, embedder.Width, new byte[embedder.Height * embedder.Width * 3]);
@@ -70,6 +70,25 @@ public sealed class StartupLoader(
             state.Fail(e.Message);
             Environment.ExitCode = 1;
             lifetime.StopApplication();
+        }
+    }
+
+    /// <summary>The gallery; a shared (PostgreSQL) gallery that cannot be reached yet is tried again every 2 s, so
+    /// replicas may start before their database (readiness says what it waits for meanwhile).</summary>
+    private GalleryStore OpenGallery()
+    {
+        while (true)
+        {
+            try
+            {
+                return services.GetRequiredService<GalleryStore>();
+            }
+            catch (GalleryUnavailableException e) when (!lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                state.Enter("waiting for the gallery database");
+                logger.LogWarning("Gallery database unreachable, retrying in 2 s: {Reason}", e.Message);
+                lifetime.ApplicationStopping.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
+            }
         }
     }
 

@@ -1,8 +1,8 @@
 namespace SanReid.Api.Services;
 
 /// <summary>
-/// Where background start-up is: <c>loading model</c>, <c>opening gallery</c>, <c>warming up</c>, <c>ready</c> or
-/// <c>failed</c>. Until ready, <c>/health/ready</c> answers 503 and <c>/api/v1</c> endpoints 503 <c>not_ready</c>.
+/// Where background start-up is: <c>loading model</c>, <c>opening gallery</c> (<c>waiting for the gallery database</c>
+/// while a shared PostgreSQL gallery cannot be reached), <c>warming up</c>, <c>ready</c> or <c>failed</c>. Until ready, <c>/health/ready</c> answers 503 and <c>/api/v1</c> endpoints 503 <c>not_ready</c>.
 /// </summary>
 public sealed class StartupState
 {
