@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SanReid.Api.Services;
 using SanReid.Api.Tests.Infrastructure;
 using SanReid.Index.Tests;
+using SanReid.Inference;
 using static SanReid.Api.Tests.Infrastructure.ApiClient;
 
 namespace SanReid.Api.Tests;
