@@ -97,6 +97,35 @@ public sealed class GalleryBulkTests(GalleryBulkTests.Server server) : IClassFix
     }
 
     [Fact]
+    public async Task JsonImportsAreReadStrictlyAndRefusedWholeOnARepeatedExternalId()
+    {
+        int d = await Dimension();
+        string vector = "[" + string.Join(",", Unit(d, seed: 710).Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]";
+        string asStrings = "[" + string.Join(",", Unit(d, seed: 711).Select(v => "\"" + v.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "\"")) + "]";
+        StringContent Body(string items) => new("{\"model\":\"" + model + "\",\"items\":[" + items + "]}", Encoding.UTF8, "application/json");
+
+        // Numbers as strings, a camera id as a string, a property given twice: refused, not read leniently.
+        await AssertProblem(await client.PostAsync("/api/v1/gallery/embeddings", Body("{\"embedding\":" + asStrings + ",\"label\":\"import-strict\"}")), HttpStatusCode.BadRequest, "invalid_json");
+        await AssertProblem(await client.PostAsync("/api/v1/gallery/embeddings", Body("{\"embedding\":" + vector + ",\"camera_id\":\"3\",\"label\":\"import-strict\"}")), HttpStatusCode.BadRequest, "invalid_json");
+        await AssertProblem(await client.PostAsync("/api/v1/gallery/embeddings", Body("{\"embedding\":" + vector + ",\"label\":\"import-strict\",\"label\":\"other\"}")), HttpStatusCode.BadRequest, "invalid_json");
+        // One external id twice in one request: a 400 that says so (not "already in the gallery"), and nothing stored.
+        var repeated = await client.PostAsync("/api/v1/gallery/embeddings",
+            Body("{\"embedding\":" + vector + ",\"external_id\":\"twice\",\"label\":\"import-strict\"},{\"embedding\":" + vector + ",\"external_id\":\"twice\",\"label\":\"import-strict\"}"));
+        var problem = await AssertProblem(repeated, HttpStatusCode.BadRequest, "invalid_field");
+        Assert.Contains("items[1].external_id repeats items[0]", problem.GetProperty("detail").GetString());
+        Assert.Equal(0, (await ReadJson(await client.GetAsync("/api/v1/gallery?label=import-strict"))).GetProperty("total").GetInt64());
+
+        // An imported file name gets the care an uploaded one does: last path segment, hidden characters removed.
+        var stored = await client.PostAsync("/api/v1/gallery/embeddings",
+            Body("{\"embedding\":" + vector + ",\"label\":\"import-strict\",\"file_name\":\"../../etc/passwd\"},"
+                + "{\"embedding\":" + vector + ",\"label\":\"import-strict\",\"file_name\":\"C:\\\\cams\\\\crop\\u202Egnp.exe\"}"));
+        Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        var names = (await ReadJson(await client.GetAsync("/api/v1/gallery?label=import-strict"))).GetProperty("items").EnumerateArray()
+            .Select(i => i.GetProperty("file_name").GetString()!).Order().ToArray();
+        Assert.Equal(new[] { "cropgnp.exe", "passwd" }, names);
+    }
+
+    [Fact]
     public async Task BulkDeleteRemovesExactlyTheItemsCapturedBeforeTheTime()
     {
         int d = await Dimension();

@@ -84,8 +84,7 @@ public static class GalleryBulkApi
             EmbeddingImportRequest? body;
             try
             {
-                var json = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-                body = await JsonSerializer.DeserializeAsync<EmbeddingImportRequest>(request.Body, json, cancellationToken);
+                body = await JsonSerializer.DeserializeAsync<EmbeddingImportRequest>(request.Body, ImportJson, cancellationToken);
             }
             catch (JsonException e)
             {
@@ -99,18 +98,24 @@ public static class GalleryBulkApi
             model = body.Model;
             RequireModel(store, model);
             items = new List<NewGalleryItem>(rows.Count);
+            var externalIds = new Dictionary<string, int>(StringComparer.Ordinal);
             for (int i = 0; i < rows.Count; i++)
             {
                 var row = rows[i] ?? throw ApiProblemException.BadRequest(ErrorCodes.InvalidEmbedding, $"items[{i}] is null.");
                 float[] embedding = row.Embedding ?? throw ApiProblemException.BadRequest(ErrorCodes.InvalidEmbedding, $"items[{i}] has no embedding.");
                 CheckEmbedding(embedding, d, $"items[{i}].embedding");
+                string? externalId = RequestParsing.Text(row.ExternalId, $"items[{i}].external_id");
+                if (externalId is not null && !externalIds.TryAdd(externalId, i))
+                    throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
+                        $"items[{i}].external_id repeats items[{externalIds[externalId]}].external_id ('{ClientText.ForDisplay(externalId)}'): "
+                        + "an external id names one item; nothing was stored.");
                 items.Add(new NewGalleryItem(
                     embedding,
-                    RequestParsing.Text(row.ExternalId, $"items[{i}].external_id"),
+                    externalId,
                     row.CameraId is { } c ? RequestParsing.CameraId(c.ToString(System.Globalization.CultureInfo.InvariantCulture), $"items[{i}].camera_id") : null,
                     RequestParsing.Text(row.Label, $"items[{i}].label"),
                     RequestParsing.Timestamp(row.CapturedAt, $"items[{i}].captured_at"),
-                    RequestParsing.Text(row.FileName, $"items[{i}].file_name")));
+                    row.FileName is null ? null : ClientText.FileName(row.FileName)));
             }
         }
         else if (mediaType == BinaryContentType)
@@ -156,6 +161,18 @@ public static class GalleryBulkApi
         var response = added.Select(GalleryItemResponse.From).ToList();
         return TypedResults.Created($"/api/v1/gallery/{response[0].Id}", new GalleryAddResponse(response.Count, response));
     }
+
+    /// <summary>
+    /// The JSON import's reader: snake_case names like every response, and stricter than the Web defaults: numbers must
+    /// be JSON numbers (not "0.5" or "3" as strings) and a property given twice in one object is refused, so a body means
+    /// one thing. Non-finite numbers are not JSON and stay refused.
+    /// </summary>
+    private static readonly JsonSerializerOptions ImportJson = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
+        AllowDuplicateProperties = false,
+    };
 
     private static void RefuseTooMany(long rows, int maxRows)
     {
