@@ -9,6 +9,7 @@ using SanReid.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
+using SanReid.Inference;
 
 // Embeddings/s through POST /api/v1/embeddings on a real Kestrel (127.0.0.1) versus the same ONNX model called
 // in-process (CropDecoder + OnnxEmbedder, the work the endpoint does minus HTTP, multipart and JSON).
@@ -38,7 +39,7 @@ internal static class BenchProgram
         var tmp = Directory.CreateTempSubdirectory("sanreid-apibench-");
         try
         {
-            using var embedder = new OnnxEmbedder(model, provider, 0, 0, 32, NullLogger.Instance);
+            using var embedder = new OnnxEmbedder(model, new OnnxEmbedderOptions { ExecutionProvider = provider, MaxBatchSize = 32 }, NullLogger.Instance);
             Console.WriteLine($"model: {Path.GetFileName(model)}, D={embedder.Dimension}, provider {embedder.ExecutionProvider}");
             var decoderOptions = embedder.DecoderOptions(40_000_000, 16 << 20);
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using SanReid.Api.Extensions;
-using SanReid.Api.Services;
+using SanReid.Inference;
 using SanReid.Imaging;
 
 // int8 against fp32 embeddings/s in one process: the same crops, the Api's OnnxEmbedder on ONNX Runtime's CPU provider,
@@ -44,8 +44,8 @@ internal static class BenchProgram
         Console.WriteLine($"command: dotnet run --project bench/QuantBench -c Release -- --images {images} --rounds {rounds} --threads {threads} --model {Rel(fp32Path, root)} --int8 {Rel(int8Path, root)}");
         Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores; uptime: {Uptime()}");
 
-        using var fp32 = new OnnxEmbedder(fp32Path, "cpu", 0, threads, 8, NullLogger.Instance);
-        using var int8 = new OnnxEmbedder(int8Path, "cpu", 0, threads, 8, NullLogger.Instance);
+        using var fp32 = new OnnxEmbedder(fp32Path, new OnnxEmbedderOptions { ExecutionProvider = "cpu", IntraOpThreads = threads, MaxBatchSize = 8 }, NullLogger.Instance);
+        using var int8 = new OnnxEmbedder(int8Path, new OnnxEmbedderOptions { ExecutionProvider = "cpu", IntraOpThreads = threads, MaxBatchSize = 8 }, NullLogger.Instance);
         if (fp32.Height != int8.Height || fp32.Width != int8.Width || fp32.Dimension != int8.Dimension)
         {
             Console.Error.WriteLine($"error: the models differ in contract: fp32 [{fp32.Height}x{fp32.Width}] -> {fp32.Dimension}, int8 [{int8.Height}x{int8.Width}] -> {int8.Dimension}.");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using SanReid.Api.Services;
 using SanReid.Api.Tests.Infrastructure;
+using SanReid.Inference;
 using static SanReid.Api.Tests.Infrastructure.ApiClient;
 
 namespace SanReid.Api.Tests;

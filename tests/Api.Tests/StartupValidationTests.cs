@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using SanReid.Api.Tests.Infrastructure;
+using SanReid.Inference;
 
 namespace SanReid.Api.Tests;
 
@@ -91,5 +92,5 @@ public class StartupValidationTests
 /// <summary>Whether this machine can load ONNX Runtime's CUDA provider (the Api's own probe).</summary>
 internal static class OnnxEmbedderProbe
 {
-    public static string? CudaError() => SanReid.Api.Services.OnnxEmbedder.ProbeCuda(0);
+    public static string? CudaError() => SanReid.Inference.OnnxEmbedder.ProbeCuda(0);
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SanReid.Api.Model;
 using SanReid.Api.Services;
+using SanReid.Inference;
 
 namespace SanReid.Api.Apis;
 
@@ -16,7 +17,7 @@ public static class ModelApi
         return app;
     }
 
-    public static Ok<ModelResponse> GetModel(OnnxEmbedder embedder, ModelCard card) =>
+    public static Ok<ModelResponse> GetModel(OnnxEmbedder embedder, ModelCardFile card) =>
         TypedResults.Ok(new ModelResponse(
             Path.GetFileName(embedder.ModelPath),
             embedder.ExecutionProvider,

@@ -12,6 +12,7 @@ using SanReid.Api.Options;
 using SanReid.Api.Services;
 using SanReid.Imaging;
 using SanReid.Index;
+using SanReid.Inference;
 
 namespace SanReid.Api.Extensions;
 
@@ -58,17 +59,24 @@ public static class Extensions
             var options = sp.GetRequiredService<IOptions<ModelOptions>>().Value;
             var env = sp.GetRequiredService<IHostEnvironment>();
             return new OnnxEmbedder(
-                ContentPaths.Resolve(options.Path, env.ContentRootPath), options.ExecutionProvider, options.CudaDeviceId,
-                options.IntraOpThreads, options.MaxBatchSize, sp.GetRequiredService<ILogger<OnnxEmbedder>>());
+                ContentPaths.Resolve(options.Path, env.ContentRootPath),
+                new OnnxEmbedderOptions
+                {
+                    ExecutionProvider = options.ExecutionProvider,
+                    CudaDeviceId = options.CudaDeviceId,
+                    IntraOpThreads = options.IntraOpThreads,
+                    MaxBatchSize = options.MaxBatchSize,
+                },
+                sp.GetRequiredService<ILogger<OnnxEmbedder>>());
         });
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ModelOptions>>().Value;
             var env = sp.GetRequiredService<IHostEnvironment>();
-            return new ModelCard(
+            return new ModelCardFile(
                 sp.GetRequiredService<OnnxEmbedder>().ModelPath,
                 options.CardPath is null ? null : ContentPaths.Resolve(options.CardPath, env.ContentRootPath),
-                sp.GetRequiredService<ILogger<ModelCard>>());
+                sp.GetRequiredService<ILogger<ModelCardFile>>());
         });
         services.AddSingleton(sp =>
         {

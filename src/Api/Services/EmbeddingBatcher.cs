@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using SanReid.Api.Options;
 using SanReid.Imaging;
+using SanReid.Inference;
 
 namespace SanReid.Api.Services;
 

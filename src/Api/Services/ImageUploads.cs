@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using SanReid.Api.Model;
 using SanReid.Api.Options;
 using SanReid.Imaging;
+using SanReid.Inference;
 
 namespace SanReid.Api.Services;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using SanReid.Api.Options;
 using SanReid.Index;
+using SanReid.Inference;
 
 namespace SanReid.Api.Services;
 

@@ -4,6 +4,7 @@ using SanReid.Api.Extensions;
 using SanReid.Api.Options;
 using SanReid.Imaging;
 using SanReid.Index;
+using SanReid.Inference;
 
 namespace SanReid.Api.Services;
 
@@ -48,7 +49,7 @@ public sealed class StartupLoader(
         {
             state.Enter("loading model");
             var embedder = services.GetRequiredService<OnnxEmbedder>();
-            services.GetRequiredService<ModelCard>();
+            services.GetRequiredService<ModelCardFile>();
             state.Enter("opening gallery");
             var store = services.GetRequiredService<GalleryStore>();
             metrics.Registry.AddBeforeCollectCallback(() => metrics.GallerySize.Set(store.Count));

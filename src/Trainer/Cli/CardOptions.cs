@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SanReid.Inference;
 using SanReid.Trainer.Export;
 
 namespace SanReid.Trainer.Cli;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SanReid.Inference;
 using SanReid.Trainer.Export;
 using SanReid.Trainer.Inference;
 using SanReid.Trainer.Model;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using SanReid.Inference;
 using SanReid.Trainer.Export;
 using SanReid.Trainer.Model;
 using SanReid.Trainer.Weights;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using SanReid.Inference;
 using SanReid.Trainer.Data;
 using SanReid.Trainer.Evaluation;
 using SanReid.Trainer.Export;
@@ -67,7 +68,7 @@ internal static class EvalCommand
             }
 
             var (inputHeight, inputWidth) = h is { } hh && w is { } ww ? (hh, ww) : (known.Height ?? 256, known.Width ?? 128);
-            if (Export.EmbeddingContract.SizeProblem(inputHeight, inputWidth) is { } problem)
+            if (EmbeddingContract.SizeProblem(inputHeight, inputWidth) is { } problem)
             {
                 throw new TrainingConfigException(problem + ".");
             }

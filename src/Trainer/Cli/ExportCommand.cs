@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SanReid.Inference;
 using SanReid.Trainer.Export;
 using SanReid.Trainer.Model;
 using SanReid.Trainer.Weights;

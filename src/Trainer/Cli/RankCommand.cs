@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using SanReid.Inference;
 using SanReid.Trainer.Evaluation;
 using SanReid.Trainer.Inference;
 

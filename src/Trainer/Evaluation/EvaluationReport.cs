@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SanReid.Inference;
 using SanReid.Trainer.Data;
 
 namespace SanReid.Trainer.Evaluation;

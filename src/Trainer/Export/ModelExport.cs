@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Onnx;
+using SanReid.Inference;
 using SanReid.Trainer.Inference;
 using SanReid.Trainer.Model;
 

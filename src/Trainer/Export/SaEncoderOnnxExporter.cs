@@ -1,4 +1,5 @@
 using Onnx;
+using SanReid.Inference;
 using SanReid.Trainer.Model;
 using SanReid.Trainer.Weights;
 using static SanReid.Trainer.Export.OnnxGraphBuilder;

@@ -1,3 +1,4 @@
+using SanReid.Inference;
 using SanReid.Trainer.Data;
 using SanReid.Trainer.Evaluation;
 using SanReid.Trainer.Export;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SanReid.Inference;
 using SanReid.Trainer.Cli;
 using SanReid.Trainer.Export;
 using SanReid.Trainer.Inference;

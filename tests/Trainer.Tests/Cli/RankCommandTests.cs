@@ -1,3 +1,4 @@
+using SanReid.Inference;
 using SanReid.Trainer.Cli;
 using SanReid.Trainer.Inference;
 using SanReid.Trainer.Tests.Data;

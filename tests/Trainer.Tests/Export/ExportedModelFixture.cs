@@ -1,3 +1,4 @@
+using SanReid.Inference;
 using SanReid.Trainer.Export;
 using SanReid.Trainer.Model;
 using static TorchSharp.torch;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SanReid.Inference;
 using SanReid.Trainer.Export;
 using SanReid.Trainer.Inference;
 using SanReid.Trainer.Model;

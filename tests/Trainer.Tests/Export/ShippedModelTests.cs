@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SanReid.Inference;
 using SanReid.Synthesis;
 using SanReid.Trainer.Data;
 using SanReid.Trainer.Export;

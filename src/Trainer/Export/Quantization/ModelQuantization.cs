@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Onnx;
 using SanReid.Trainer.Data;
-using SanReid.Trainer.Inference;
+using SanReid.Inference;
 
 namespace SanReid.Trainer.Export.Quantization;
 

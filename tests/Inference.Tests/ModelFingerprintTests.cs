@@ -1,7 +1,7 @@
-using SanReid.Api.Services;
+using System.Security.Cryptography;
 using SanReid.Api.Tests.Infrastructure;
 
-namespace SanReid.Api.Tests;
+namespace SanReid.Inference.Tests;
 
 public sealed class ModelFingerprintTests : IDisposable
 {
@@ -20,6 +20,16 @@ public sealed class ModelFingerprintTests : IDisposable
         Assert.Equal(ModelFingerprint.Compute(a), ModelFingerprint.Compute(b));
         Assert.NotEqual(ModelFingerprint.Compute(a), ModelFingerprint.Compute(c));
         Assert.StartsWith("graph-sha256:", ModelFingerprint.Compute(a));
+    }
+
+    [Fact]
+    public void TheFingerprintIsTheSha256OfTheGraphBytesAsStored()
+    {
+        // Galleries record fingerprints: they must stay the SHA-256 of field 7's payload, byte for byte.
+        byte[] graph = [0x0A, 0x03, 0x61, 0x62, 0x63];
+        string a = Write("a.onnx", Field(1, varint: 8), Field(7, graph), Field(14, [0x0A, 0x01, 0x41]));
+
+        Assert.Equal("graph-sha256:" + Convert.ToHexStringLower(SHA256.HashData(graph)), ModelFingerprint.Compute(a));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace SanReid.Trainer.Export;
+namespace SanReid.Inference;
 
 /// <summary>
 /// The model-file contract between Trainer and Api (DESIGN.md "Contracts"): input <c>images</c> uint8

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SanReid.Trainer.Export;
+namespace SanReid.Inference;
 
 /// <summary>
 /// Scores of a model on named data, as the model card records them (key <c>evaluation</c>): read from the JSON that

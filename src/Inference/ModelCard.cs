@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SanReid.Trainer.Export;
+namespace SanReid.Inference;
 
 /// <summary>
 /// Facts about an exported model, written both as the ONNX metadata_props (string values, keys below) and as
