@@ -23,6 +23,9 @@ public sealed record CardQuantization
     /// <summary>File name of the fp32 model.</summary>
     public required string SourceModel { get; init; }
 
+    /// <summary>Graph fingerprint of the fp32 model (<c>ModelFingerprint</c>).</summary>
+    public required string SourceFingerprint { get; init; }
+
     /// <summary>The fp32 model's export parity (|TorchSharp - ONNX Runtime|), when its card had it.</summary>
     public string? SourceParityMaxAbsDiff { get; init; }
 

@@ -132,6 +132,7 @@ public static class ModelQuantization
             {
                 Scheme = Scheme,
                 SourceModel = Path.GetFileName(modelPath),
+                SourceFingerprint = ModelFingerprint.Compute(modelPath),
                 SourceParityMaxAbsDiff = metadata.GetValueOrDefault("parity_max_abs_diff"),
                 QuantizedConvs = convs,
                 QuantizedGemms = plan.WeightNodes.Count - convs,
@@ -150,6 +151,11 @@ public static class ModelQuantization
             var name = Path.GetFileNameWithoutExtension(outPath);
             var createdAt = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
             var cardJson = CardJson(modelPath, metadata, name, card, createdAt);
+            if (comparable)
+            {
+                // Read by ModelFingerprint.EmbeddingSpace: the gallery then treats this model's embeddings as the source's.
+                cardJson[ModelFingerprint.EmbeddingSpaceKey] = ModelFingerprint.EmbeddingSpace(modelPath, fp32.Metadata);
+            }
             quantized.MetadataProps.Clear();
             foreach (var (key, value) in cardJson)
             {
@@ -249,6 +255,7 @@ public static class ModelQuantization
 
         json["name"] = name;
         json.Remove("parity_max_abs_diff"); // the fp32 export's figure; the int8 figures are under quantization
+        json.Remove(ModelFingerprint.EmbeddingSpaceKey); // set again by the caller only when comparable
         json["precision"] = Int8;
         json["created_by"] = "sanreid-train quantize";
         json["created_at"] = createdAt;

@@ -19,9 +19,11 @@ public sealed record HeldOutAgreement(int Crops, double MeanCosine, double MinCo
     double? IdentityTop1Agreement = null, double? CrossIdentityTop1Agreement = null)
 {
     /// <summary>The top-1 agreement the acceptance rule uses: by identity when the crops carry pids, else by crop.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public double GatedTop1 => IdentityTop1Agreement ?? Top1Agreement;
 
     /// <summary>The cross-precision counterpart of <see cref="GatedTop1"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public double GatedCrossTop1 => CrossIdentityTop1Agreement ?? CrossTop1Agreement;
 }
 
