@@ -38,6 +38,10 @@ public sealed record QuantizationOptions
     /// <summary>Conv / Gemm nodes left in float (by node name, e.g. "conv1", "fc.0").</summary>
     public IReadOnlySet<string> FloatNodes { get; init; } = new HashSet<string>();
 
+    /// <summary>Test seam: every calibrated range is multiplied by this (1 = as calibrated). A tiny factor makes a
+    /// deliberately broken quantization (saturated activations) that the agreement check must refuse.</summary>
+    internal double RangeScale { get; init; } = 1;
+
     /// <summary>Calibration folder as the card shows it (default: from <see cref="CalibrationFolder"/>).</summary>
     public string? CalibrationLabel { get; init; }
 }
@@ -108,6 +112,11 @@ public static class ModelQuantization
         var plan = QdqPlan.For(quantized.Graph, options.FloatNodes);
         var ranges = ActivationCalibration.Calibrate(quantized, plan.CalibratedTensors.ToList(), calibrationCrops, fp32.Height, fp32.Width,
             options.Method, options.Percentile);
+        if (options.RangeScale != 1)
+        {
+            ranges = ranges.ToDictionary(r => r.Key, r => new ActivationRange((float)(r.Value.Min * options.RangeScale), (float)(r.Value.Max * options.RangeScale)));
+        }
+
         QdqRewriter.Rewrite(quantized.Graph, plan, ranges);
         int convs = plan.WeightNodes.Count(n => quantized.Graph.Node.Any(x => x.Name == n && x.OpType == "Conv"));
         log.WriteLine($"quantized: {convs} Conv, {plan.WeightNodes.Count - convs} Gemm with int8 weights, {plan.Adds} Add, " +
