@@ -3,6 +3,7 @@
 #  - models/sanreid-resnet18-imagenet.onnx (+ .card.json): the ImageNet ResNet-18 shipped in the NuGet package
 #    Microsoft.ML.DnnImageFeaturizer.ResNet18, imported into the TorchSharp SA-Enc and exported through the Trainer's
 #    ONNX exporter (with its parity check). It is NOT trained for re-ID: see models/README.md. The Api tests use it.
+#  - models/sanreid-resnet18-synth-int8.onnx: the default model quantized to int8 (sanreid-train quantize), see below.
 #  - models/<stem>.onnx for every committed models/<stem>.fp16.safetensors (compact trained weights, with
 #    models/<stem>.card-facts.json): `default-model --weights`, a few seconds, no download.
 # Which one the Api serves is SanReid:Model:Path (src/Api/appsettings.json). Expects scripts/setup.sh to have built
@@ -43,3 +44,18 @@ for weights in models/*.fp16.safetensors; do
     "${TRAIN[@]}" default-model --weights "$weights" --out "$stem.onnx"
   fi
 done
+
+# The default model's int8 twin (docs/quantization.md): `quantize` calibrates on synthetic people (made once under
+# data/calibration/, never the real crops it is checked on) and writes the model only when it agrees with fp32.
+DEFAULT=models/sanreid-resnet18-synth.onnx
+INT8=${DEFAULT%.onnx}-int8.onnx
+CALIBRATION=data/calibration/synth-reid-50ids-seed7
+if [[ -f "$DEFAULT" ]] && stale "${INT8%.onnx}.card.json" "$DEFAULT"; then
+  if [[ ! -d "$CALIBRATION/bounding_box_train" ]]; then
+    echo "ensure-model: synthesising calibration crops in $CALIBRATION"
+    rm -rf "$CALIBRATION"
+    "${TRAIN[@]}" synth reid --out "$CALIBRATION" --train-ids 50 --test-ids 5 --seed 7 >/dev/null
+  fi
+  echo "ensure-model: creating $INT8 (int8, calibrated on $CALIBRATION)"
+  "${TRAIN[@]}" quantize --model "$DEFAULT" --calibration "$CALIBRATION" --out "$INT8"
+fi

@@ -13,7 +13,8 @@ using SanReid.Inference;
 
 // Embeddings/s through POST /api/v1/embeddings on a real Kestrel (127.0.0.1) versus the same ONNX model called
 // in-process (CropDecoder + OnnxEmbedder, the work the endpoint does minus HTTP, multipart and JSON).
-// Usage: dotnet run --project bench/ApiBench -c Release -- [--images N] [--clients C] [--model PATH] [--provider auto|cpu|cuda]
+// Usage: dotnet run --project bench/ApiBench -c Release -- [--images N] [--clients C] [--model PATH]... [--provider auto|cpu|cuda]
+// Several --model: each is served in turn and the summary compares their embeddings/s over HTTP (e.g. fp32 vs int8).
 
 namespace SanReid.ApiBench;
 
@@ -23,29 +24,65 @@ internal static class BenchProgram
     public static async Task<int> Main(string[] args)
     {
         var opts = ParseArgs(args);
-        int total = int.Parse(opts.GetValueOrDefault("images", "64"));
-        int clients = int.Parse(opts.GetValueOrDefault("clients", "4"));
-        string provider = opts.GetValueOrDefault("provider", "auto");
+        int total = int.Parse(opts.GetValueOrDefault("images", ["64"])[^1]);
+        int clients = int.Parse(opts.GetValueOrDefault("clients", ["4"])[^1]);
+        string provider = opts.GetValueOrDefault("provider", ["auto"])[^1];
         string root = ContentPaths.FindRepoRoot(AppContext.BaseDirectory) ?? Directory.GetCurrentDirectory();
-        string model = ContentPaths.Resolve(opts.GetValueOrDefault("model", "models/sanreid-resnet18-imagenet.onnx"), root);
+        // --model may be repeated: each model gets its own server in turn, the same crops and clients, and the
+        // summary compares them (e.g. an fp32 model and its int8 twin, docs/quantization.md).
+        var models = opts.GetValueOrDefault("model", ["models/sanreid-resnet18-imagenet.onnx"]).Select(m => ContentPaths.Resolve(m, root)).ToList();
 
-        Console.WriteLine($"command: dotnet run --project bench/ApiBench -c Release -- --images {total} --clients {clients} --provider {provider} --model {model}");
+        Console.WriteLine($"command: dotnet run --project bench/ApiBench -c Release -- --images {total} --clients {clients} --provider {provider} "
+            + string.Join(" ", models.Select(m => $"--model {Path.GetRelativePath(root, m)}")));
         Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, "
-            + $"load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
+            + $"load average {LoadAverage()}");
 
         var (crops, source) = LoadImages(root);
         Console.WriteLine($"images: {crops.Count} distinct crops from {source}; {total} embeddings per measurement, {clients} concurrent clients");
+        // The Api's content root (its appsettings.json): WebApplicationFactory reads it from this variable.
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SANREID_API", Path.Combine(root, "src", "Api"));
 
+        var all = new List<(string Model, string Path, int Batch, double PerSecond)>();
+        foreach (var model in models)
+        {
+            foreach (var (path, batch, perSecond) in await BenchModel(model, provider, crops, total, clients))
+                all.Add((model, path, batch, perSecond));
+        }
+
+        if (models.Count > 1)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"POST /embeddings, embeddings/s (load average now {LoadAverage()}):");
+            Console.WriteLine($"{"model",-40} | {"batch 1",8} | {"batch 8",8} | {"vs first, batch 1",17} | {"vs first, batch 8",17}");
+            double Http(string m, int b) => all.Single(r => r.Model == m && r.Path == "http" && r.Batch == b).PerSecond;
+            foreach (var model in models)
+            {
+                Console.WriteLine($"{Path.GetFileName(model),-40} | {Http(model, 1),8:F1} | {Http(model, 8),8:F1} | "
+                    + $"{Http(model, 1) / Http(models[0], 1),17:F2} | {Http(model, 8) / Http(models[0], 8),17:F2}");
+            }
+            foreach (var model in models.Skip(1))
+            {
+                Console.WriteLine($"{Path.GetFileName(model)} / {Path.GetFileName(models[0])} POST /embeddings embeddings/s ratio at batch 8: "
+                    + $"{Http(model, 8) / Http(models[0], 8):F2}");
+            }
+        }
+        return 0;
+    }
+
+    // One model: a real server on Kestrel and the same model in-process, batch 1 and 8.
+    private static async Task<List<(string Path, int Batch, double PerSecond)>> BenchModel(
+        string model, string provider, IReadOnlyList<byte[]> crops, int total, int clients)
+    {
         var tmp = Directory.CreateTempSubdirectory("sanreid-apibench-");
+        var results = new List<(string Path, int Batch, double PerSecond)>();
         try
         {
             using var embedder = new OnnxEmbedder(model, new OnnxEmbedderOptions { ExecutionProvider = provider, MaxBatchSize = 32 }, NullLogger.Instance);
-            Console.WriteLine($"model: {Path.GetFileName(model)}, D={embedder.Dimension}, provider {embedder.ExecutionProvider}");
+            Console.WriteLine();
+            Console.WriteLine($"model: {Path.GetFileName(model)} (precision {embedder.Metadata.GetValueOrDefault("precision", "fp32")}), "
+                + $"input {embedder.Height}x{embedder.Width}, D={embedder.Dimension}, provider {embedder.ExecutionProvider}");
             var decoderOptions = embedder.DecoderOptions(40_000_000, 16 << 20);
-
-            // The Api's content root (its appsettings.json): WebApplicationFactory reads it from this variable.
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SANREID_API", Path.Combine(root, "src", "Api"));
-        await using var factory = new BenchFactory(model, provider, Path.Combine(tmp.FullName, "gallery.db"));
+            await using var factory = new BenchFactory(model, provider, Path.Combine(tmp.FullName, "gallery.db"));
             factory.UseKestrel();
             factory.StartServer();
             using var http = factory.CreateClient();
@@ -55,7 +92,6 @@ internal static class BenchProgram
                 await Task.Delay(100);
             Console.WriteLine($"server: {http.BaseAddress}");
 
-            var results = new List<(string Path, int Batch, double PerSecond)>();
             foreach (int batch in new[] { 1, 8 })
             {
                 // Warm-up (first Run allocates ONNX Runtime's arenas) — not timed.
@@ -71,7 +107,6 @@ internal static class BenchProgram
                 results.Add(("in-process", batch, inProc));
             }
 
-            Console.WriteLine();
             Console.WriteLine($"{"batch",5} | {"POST /embeddings (img/s)",24} | {"in-process (img/s)",18} | {"http / in-process",17}");
             Console.WriteLine(new string('-', 74));
             foreach (int batch in new[] { 1, 8 })
@@ -86,8 +121,10 @@ internal static class BenchProgram
         {
             try { tmp.Delete(recursive: true); } catch (IOException) { }
         }
-        return 0;
+        return results;
     }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 
     private static async Task<double> Measure(Func<Task> run, int count)
     {
@@ -158,14 +195,17 @@ internal static class BenchProgram
         return (generated, "generated 64x128 JPEGs (../shared absent)");
     }
 
-    private static Dictionary<string, string> ParseArgs(string[] args)
+    private static Dictionary<string, List<string>> ParseArgs(string[] args)
     {
-        var result = new Dictionary<string, string>();
+        var result = new Dictionary<string, List<string>>();
         for (int i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs; got '{args[i]}'. Options: --images, --clients, --model, --provider.");
-            result[args[i][2..]] = args[++i];
+                throw new ArgumentException($"Expected --name value pairs; got '{args[i]}'. Options: --images, --clients, --model (repeatable), --provider.");
+            string name = args[i][2..];
+            if (!result.TryGetValue(name, out var values))
+                result[name] = values = [];
+            values.Add(args[++i]);
         }
         return result;
     }

@@ -11,7 +11,7 @@ namespace SanReid.Inference;
 /// metadata_props keys: name, backbone, architecture, input_name, input_type, input_shape, input_size,
 /// input_layout, embedding_size, output_name, preprocessing, normalization, training_data, training_identities,
 /// training_images, training_input_size, recipe, scores, evaluation, trained_for_reid ("true"/"false"),
-/// weights_source, neck_init, notice, opset, created_by, created_at, parity_max_abs_diff. training_identities,
+/// weights_source, neck_init, notice, opset, created_by, created_at, parity_max_abs_diff, precision (and quantization on int8 cards). training_identities,
 /// training_images, recipe and evaluation are present only when known; numbers are written in decimal and
 /// evaluation as its JSON object (<see cref="CardEvaluation"/>) in the metadata_props, where every value is a string.
 /// </remarks>
@@ -118,6 +118,13 @@ public sealed record ModelCard
 
     /// <summary>Largest |TorchSharp - ONNX Runtime| over the export's parity batches, or "" before the check.</summary>
     public string ParityMaxAbsDiff { get; init; } = "";
+
+    /// <summary>
+    /// Numeric precision of the graph's weights and activations: "fp32" for an export; "int8" for a model written by
+    /// <c>sanreid-train quantize</c>, whose card also holds a <c>quantization</c> object (scheme, calibration set,
+    /// agreement with fp32, whether its embeddings may share a gallery with the fp32 model's).
+    /// </summary>
+    public string Precision { get; init; } = "fp32";
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

@@ -17,6 +17,39 @@ namespace SanReid.Inference;
 /// </remarks>
 public static class ModelFingerprint
 {
+    /// <summary>Metadata key an int8 model uses to declare the fp32 graph whose embedding space it shares.</summary>
+    public const string EmbeddingSpaceKey = "embedding_space";
+
+    /// <summary>
+    /// The embedding space a gallery records for this model: the model's own <see cref="Compute"/> fingerprint, unless
+    /// it is an int8 model (metadata <c>precision</c> = <c>int8</c>) that declares <see cref="EmbeddingSpaceKey"/>:
+    /// then the fingerprint of its fp32 source. <c>sanreid-train quantize</c> writes that key only when the
+    /// cross-precision agreement passed (an int8 query against fp32 embeddings finds the same person first, and on real
+    /// crops a gallery half int8, half fp32 scores as fp32 does), so such a model may search and fill the fp32
+    /// model's gallery; any other model, int8 without the key included, needs a gallery of its own
+    /// (docs/quantization.md).
+    /// </summary>
+    /// <param name="onnxPath">The model file.</param>
+    /// <param name="metadata">Its metadata_props (the card).</param>
+    /// <exception cref="InvalidDataException">The file is not an ONNX model, or the declared space is not a fingerprint.</exception>
+    public static string EmbeddingSpace(string onnxPath, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (metadata.TryGetValue("precision", out var precision) && precision == "int8"
+            && metadata.TryGetValue(EmbeddingSpaceKey, out var declared))
+        {
+            return IsFingerprint(declared)
+                ? declared
+                : throw new InvalidDataException($"'{onnxPath}' declares {EmbeddingSpaceKey} '{declared}', which is not a graph-sha256 fingerprint.");
+        }
+
+        return Compute(onnxPath);
+    }
+
+    /// <summary>True for "<c>graph-sha256:</c>" + 64 lower-case hex digits.</summary>
+    public static bool IsFingerprint(string value) =>
+        value.Length == 13 + 64 && value.StartsWith("graph-sha256:", StringComparison.Ordinal)
+        && value.AsSpan(13).IndexOfAnyExcept("0123456789abcdef") < 0;
+
     /// <summary>"<c>graph-sha256:</c>" + 64 hex digits.</summary>
     /// <exception cref="InvalidDataException">The file is not a protobuf ModelProto with exactly one graph (the message names the file).</exception>
     public static string Compute(string onnxPath)

@@ -23,6 +23,21 @@ public sealed class ModelFingerprintTests : IDisposable
     }
 
     [Fact]
+    public void OnlyAnInt8ModelThatDeclaresAnEmbeddingSpaceSharesIt()
+    {
+        string model = Write("m.onnx", Field(7, [0x0A, 0x03, 0x61, 0x62, 0x63]));
+        string own = ModelFingerprint.Compute(model);
+        string declared = "graph-sha256:" + new string('a', 64);
+        Dictionary<string, string> Card(string precision, string? space) =>
+            space is null ? new() { ["precision"] = precision } : new() { ["precision"] = precision, ["embedding_space"] = space };
+
+        Assert.Equal(declared, ModelFingerprint.EmbeddingSpace(model, Card("int8", declared)));
+        Assert.Equal(own, ModelFingerprint.EmbeddingSpace(model, Card("int8", null)));
+        Assert.Equal(own, ModelFingerprint.EmbeddingSpace(model, Card("fp32", declared)));
+        Assert.Throws<InvalidDataException>(() => ModelFingerprint.EmbeddingSpace(model, Card("int8", "graph-sha256:XYZ")));
+    }
+
+    [Fact]
     public void TheFingerprintIsTheSha256OfTheGraphBytesAsStored()
     {
         // Galleries record fingerprints: they must stay the SHA-256 of field 7's payload, byte for byte.

@@ -31,5 +31,6 @@ public static class ModelApi
             // ONNX Runtime reports long.MaxValue when the file sets no model_version.
             embedder.Version == long.MaxValue ? null : embedder.Version,
             embedder.Metadata,
-            card.Json));
+            card.Json,
+            embedder.Metadata.GetValueOrDefault("precision", "fp32")));
 }

@@ -97,7 +97,8 @@ public static class Extensions
                 BackgroundIndexBuild = true,
                 PersistIndex = options.PersistIndex,
                 // Refuses a gallery filled by another model: scores across two models' embeddings mean nothing.
-                EmbeddingModel = ModelFingerprint.Compute(embedder.ModelPath),
+                // An int8 model comparable with its fp32 source shares that model's space (ModelFingerprint.EmbeddingSpace).
+                EmbeddingModel = ModelFingerprint.EmbeddingSpace(embedder.ModelPath, embedder.Metadata),
             });
             var log = sp.GetRequiredService<ILogger<GalleryStore>>();
             log.LogInformation("Gallery {Path}: {Count} items, index {ActiveFactory} (configured {Factory})",

@@ -33,7 +33,9 @@ public sealed record SearchResponse(string QueryFileName, int K, int Count, long
 /// <summary>A tensor of the model's signature (-1 = dynamic).</summary>
 public sealed record TensorInfo(string Name, string ElementType, IReadOnlyList<int> Shape);
 
-/// <summary>Response of <c>GET /api/v1/model</c>.</summary>
+/// <summary>Response of <c>GET /api/v1/model</c>. <c>Precision</c> is the card's "fp32" or "int8" (an int8 card also
+/// holds <c>quantization</c>: calibration set and agreement figures, and <c>embedding_space</c> when it may share the
+/// fp32 model's gallery).</summary>
 public sealed record ModelResponse(
     string FileName,
     string ExecutionProvider,
@@ -46,4 +48,5 @@ public sealed record ModelResponse(
     string Description,
     long? Version,
     IReadOnlyDictionary<string, string> Metadata,
-    System.Text.Json.JsonElement? Card);
+    System.Text.Json.JsonElement? Card,
+    string Precision);

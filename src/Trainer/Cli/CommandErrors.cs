@@ -84,5 +84,5 @@ internal static class CommandErrors
     private static bool IsExpected(Exception e) =>
         e is WeightsFormatException or IOException or UnauthorizedAccessException or ReidDatasetException
             or ReidFileNameException or OnnxRuntimeException or ExportParityException or ArgumentException
-            or InvalidDataException or NoTrueMatchException;
+            or InvalidDataException or NoTrueMatchException or Export.Quantization.QuantizationAgreementException;
 }

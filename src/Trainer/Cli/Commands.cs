@@ -11,6 +11,7 @@ internal static class Commands
         yield return ExportCommand.Create();
         yield return DefaultModelCommand.Create();
         yield return CompactCommand.Create();
+        yield return QuantizeCommand.Create();
         yield return RankCommand.Create();
         yield return SynthCommand.Create();
         yield return TrainPgCommand.Create();

@@ -14,6 +14,9 @@ public static class RepoPaths
     /// <summary>The served default (appsettings.json): the synthetic-only model ensure-model.sh exports from committed weights.</summary>
     public static string ShippedModel => Path.Combine(Root, "models", "sanreid-resnet18-synth.onnx");
 
+    /// <summary>The shipped model's int8 twin that scripts/ensure-model.sh (Trainer <c>quantize</c>) creates.</summary>
+    public static string ShippedInt8Model => Path.Combine(Root, "models", "sanreid-resnet18-synth-int8.onnx");
+
     /// <summary>Real Market-1501 crops: ../shared/data/market-mini (absent on some machines).</summary>
     public static string MarketMini => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "market-mini"));
 
