@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using SanReid.Api.Auth;
 using SanReid.Api.Extensions;
 using SanReid.Api.Model;
 using SanReid.Api.Options;
@@ -32,7 +33,7 @@ public static class GalleryBulkApi
             .WithTags("Gallery")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithMetadata(ApiAccess.Write);
+            .RequireAuthorization(ApiPolicies.Write);
 
         app.MapPost("/gallery/embeddings", ImportEmbeddings)
             .WithName("ImportGalleryEmbeddings")
@@ -49,7 +50,7 @@ public static class GalleryBulkApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithMetadata(ApiAccess.Write);
+            .RequireAuthorization(ApiPolicies.Write);
         return app;
     }
 

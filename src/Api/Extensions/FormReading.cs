@@ -24,16 +24,17 @@ public static class FormReading
         ["k", "camera_id", "label", "captured_at", "external_id", "min_score", "from", "to", "after_id", "limit"],
         StringComparer.OrdinalIgnoreCase);
 
-    public static void UseFormReading(this WebApplication app) => app.Use(async (context, next) =>
+    /// <summary>
+    /// Refuses repeated single-valued query parameters and, for a form body, reads the form (multipart with the limits
+    /// above) and refuses repeated single-valued fields. Called by <c>Middleware/FormReadingMiddleware</c>.
+    /// </summary>
+    /// <exception cref="ApiProblemException">400 <c>invalid_field</c> or <c>malformed_multipart</c>.</exception>
+    public static async Task ReadAndCheckAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<ApiAccess>() is not null)
-        {
-            RefuseRepeats(context.Request.Query, "query parameter");
-            if (context.Request.HasFormContentType)
-                RefuseRepeats(await ReadAsync(context), "form field");
-        }
-        await next(context);
-    });
+        RefuseRepeats(context.Request.Query, "query parameter");
+        if (context.Request.HasFormContentType)
+            RefuseRepeats(await ReadAsync(context), "form field");
+    }
 
     private static void RefuseRepeats(IEnumerable<KeyValuePair<string, StringValues>> values, string what)
     {
