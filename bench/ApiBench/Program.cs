@@ -6,10 +6,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SanReid.Api.Extensions;
 using SanReid.Api.Services;
 using SanReid.Imaging;
+using SanReid.Inference;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
-using SanReid.Inference;
 
 // Embeddings/s through POST /api/v1/embeddings on a real Kestrel (127.0.0.1) versus the same ONNX model called
 // in-process (CropDecoder + OnnxEmbedder, the work the endpoint does minus HTTP, multipart and JSON).
@@ -44,8 +44,8 @@ internal static class BenchProgram
             var decoderOptions = embedder.DecoderOptions(40_000_000, 16 << 20);
 
             // The Api's content root (its appsettings.json): WebApplicationFactory reads it from this variable.
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SANREID_API", Path.Combine(root, "src", "Api"));
-        await using var factory = new BenchFactory(model, provider, Path.Combine(tmp.FullName, "gallery.db"));
+            Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SANREID_API", Path.Combine(root, "src", "Api"));
+            await using var factory = new BenchFactory(model, provider, Path.Combine(tmp.FullName, "gallery.db"));
             factory.UseKestrel();
             factory.StartServer();
             using var http = factory.CreateClient();
@@ -149,8 +149,11 @@ internal static class BenchProgram
         {
             using var image = new Image<Rgb24>(64, 128);
             for (int y = 0; y < 128; y++)
+            {
                 for (int x = 0; x < 64; x++)
                     image[x, y] = new Rgb24((byte)random.Next(256), (byte)(y * 2), (byte)(x * 4));
+            }
+
             using var stream = new MemoryStream();
             image.Save(stream, new JpegEncoder { Quality = 90 });
             generated.Add(stream.ToArray());

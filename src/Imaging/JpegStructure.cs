@@ -59,9 +59,12 @@ internal static class JpegStructure
             if (!sawFrame)
                 throw new CorruptImageException("The JPEG has a scan before any frame header (SOF marker): it declares no image size.");
             if (++scans > maxScans)
+            {
                 throw new CorruptImageException(
                     $"The JPEG has more than {maxScans} scans; the limit is {maxScans} (encoders write at most a few dozen, " +
                     "more is a decoding-cost attack).");
+            }
+
             pos = SkipEntropyCodedData(data, pos, scans);
         }
     }

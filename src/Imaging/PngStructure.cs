@@ -34,8 +34,11 @@ internal static class PngStructure
             uint length = BinaryPrimitives.ReadUInt32BigEndian(data[pos..]);
             var type = data.Slice(pos + 4, 4);
             if (length > int.MaxValue || length > (uint)(data.Length - pos - 12))
+            {
                 throw new CorruptImageException(
                     $"The PNG is truncated: its {ChunkName(type)} chunk declares {length:N0} bytes, past the end of the file.");
+            }
+
             var body = data.Slice(pos + 8, (int)length);
             pos += 12 + (int)length;
 
@@ -43,7 +46,9 @@ internal static class PngStructure
                 throw new CorruptImageException($"The PNG starts with a {ChunkName(type)} chunk instead of IHDR.");
             first = false;
             if (type.SequenceEqual("IDAT"u8))
+            {
                 sawData = true;
+            }
             else if (type.SequenceEqual("IEND"u8))
             {
                 if (!sawData)
@@ -54,9 +59,11 @@ internal static class PngStructure
             {
                 inflatedBudget -= InflatedLength(compressed, inflatedBudget + 1);
                 if (inflatedBudget < 0)
+                {
                     throw new ImageTooLargeException(
                         $"The PNG's compressed text ({ChunkName(type)} chunk) inflates to more than " +
                         $"{MaxInflatedTextBytes:N0} bytes; refused as a decompression bomb.");
+                }
             }
         }
     }

@@ -68,8 +68,10 @@ public static class GalleryApi
         var external = RequestParsing.Text(externalId, "external_id");
         var uploads = services.Uploads.DecodeAll(images, "images");
         if (external is not null && uploads.Count > 1)
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
                 $"external_id must be unique, so it can go with one image only; got {uploads.Count} images.");
+        }
 
         var embeddings = await services.Batcher.EmbedAsync(uploads.Select(u => u.Crop).ToList(), cancellationToken);
         // Not cancellable from here on: once embedded, the add commits (or fails) as a whole.

@@ -14,17 +14,17 @@ public static class HealthApi
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson })
             .WithTags("Health");
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
-            {
-                Predicate = c => c.Tags.Contains(ReadyTag),
-                ResponseWriter = WriteJson,
-                // Degraded = still loading: not ready for traffic.
-                ResultStatusCodes =
+        {
+            Predicate = c => c.Tags.Contains(ReadyTag),
+            ResponseWriter = WriteJson,
+            // Degraded = still loading: not ready for traffic.
+            ResultStatusCodes =
                 {
                     [HealthStatus.Healthy] = StatusCodes.Status200OK,
                     [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
                     [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
                 },
-            })
+        })
             .WithTags("Health");
         return app;
     }

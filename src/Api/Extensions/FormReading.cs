@@ -89,7 +89,10 @@ public static class FormReading
     {
         if (!MediaTypeHeaderValue.TryParse(contentType, out var type)
             || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
             throw Malformed("The body is not multipart/form-data.");
+        }
+
         string boundary = HeaderUtilities.RemoveQuotes(type.Boundary).ToString();
         if (string.IsNullOrWhiteSpace(boundary))
             throw Malformed("multipart/form-data without a boundary parameter.");

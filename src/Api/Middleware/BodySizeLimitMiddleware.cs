@@ -13,9 +13,12 @@ public sealed class BodySizeLimitMiddleware(RequestDelegate next, IOptions<Limit
     {
         var limit = limits.Value.MaxBodyBytes;
         if (context.Request.ContentLength > limit)
+        {
             throw new Microsoft.AspNetCore.Http.BadHttpRequestException(
                 $"Request body of {context.Request.ContentLength:N0} bytes is over the limit of {limit:N0} bytes.",
                 StatusCodes.Status413PayloadTooLarge);
+        }
+
         await next(context);
     }
 }

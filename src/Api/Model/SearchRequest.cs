@@ -67,8 +67,11 @@ public sealed record SearchRequest
     {
         var request = context.Request;
         if (!request.HasFormContentType)
+        {
             throw new BadHttpRequestException($"Expected a supported form media type but got \"{request.ContentType}\".",
                 StatusCodes.Status415UnsupportedMediaType);
+        }
+
         var form = await request.ReadFormAsync(context.RequestAborted);
         var options = context.RequestServices.GetRequiredService<IOptions<SearchOptions>>().Value;
         int k = RequestParsing.K(form["k"], options.DefaultK, options.MaxK);
