@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/ensure-model.sh
+# One style (.editorconfig): whitespace, usings and the style rules at severity warning; prints what to fix.
+if ! dotnet format SanReid.sln --verify-no-changes --no-restore -v q; then
+  echo "test: the code is not formatted as .editorconfig says; run: dotnet format SanReid.sln" >&2
+  exit 1
+fi
 log=$(mktemp)
 set +e
 dotnet test SanReid.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"

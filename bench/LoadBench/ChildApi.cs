@@ -27,7 +27,10 @@ internal sealed class ChildApi : IDisposable
         foreach (var a in new[] { dll, $"--urls=http://127.0.0.1:{Port}", $"--SanReid:Model:Path={Path.Combine(root, "models", "sanreid-resnet18-imagenet.onnx")}",
                      $"--SanReid:Gallery:DatabasePath={Path.Combine(_dir, "gallery.db")}", $"--SanReid:Auth:ApiKeys:0={Key}",
                      "--SanReid:RateLimit:Enabled=false", "--Logging:LogLevel:Default=Warning" }.Concat(settings))
+        {
             start.ArgumentList.Add(a);
+        }
+
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && line.Contains("fail", StringComparison.OrdinalIgnoreCase)) Console.Error.WriteLine($"api: {line}"); };

@@ -81,7 +81,10 @@ async Task<int> Load(int seconds, int connections)
                 ids.Add(doc.RootElement.GetProperty("items")[0].GetProperty("id").GetInt64());
             }
             else
+            {
                 await response.Content.ReadAsByteArrayAsync();
+            }
+
             response.Dispose();
             statuses.AddOrUpdate(status, 1, (_, c) => c + 1);
             latencies.GetOrAdd(op, _ => []).Add(ms);

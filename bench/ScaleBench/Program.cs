@@ -32,7 +32,11 @@ Console.WriteLine($"gallery: {n:N0} x {d} ({identities:N0} identities x {CropsPe
 
 GalleryStoreOptions options = new()
 {
-    DatabasePath = db, Dimension = d, IndexFactory = factory, BackgroundIndexBuild = true, PersistIndex = true,
+    DatabasePath = db,
+    Dimension = d,
+    IndexFactory = factory,
+    BackgroundIndexBuild = true,
+    PersistIndex = true,
     AutoFlatLimit = flatLimit,
 };
 
@@ -231,14 +235,25 @@ if (jsonPath is not null)
 {
     var report = new Dictionary<string, object?>
     {
-        ["n"] = n, ["dimension"] = d, ["index"] = status.ActiveFactory, ["nprobe"] = status.Nprobe,
-        ["calibrated_recall_at_10"] = status.CalibratedRecall, ["scenarios"] = results, ["rss_bytes"] = rss,
-        ["raw_vector_bytes"] = (long)n * d * 4, ["ready_seconds"] = apiReadySeconds ?? readySeconds,
+        ["n"] = n,
+        ["dimension"] = d,
+        ["index"] = status.ActiveFactory,
+        ["nprobe"] = status.Nprobe,
+        ["calibrated_recall_at_10"] = status.CalibratedRecall,
+        ["scenarios"] = results,
+        ["rss_bytes"] = rss,
+        ["raw_vector_bytes"] = (long)n * d * 4,
+        ["ready_seconds"] = apiReadySeconds ?? readySeconds,
         ["ready_measured"] = apiReadySeconds is null ? "GalleryStore.Open in a fresh process (the Api's gallery stage)" : "Api process start to /health/ready 200",
-        ["store_open_seconds"] = readySeconds, ["load_seconds"] = loadSeconds,
-        ["build_seconds"] = buildSeconds, ["worst_write_ms_during_build"] = worstWriteMs,
-        ["writes_during_build"] = writesDuringBuild, ["cpu"] = CpuModel(), ["cores"] = Environment.ProcessorCount,
-        ["load_average"] = LoadAverage(), ["command"] = "dotnet run -c Release --project bench/ScaleBench -- " + string.Join(' ', userArgs),
+        ["store_open_seconds"] = readySeconds,
+        ["load_seconds"] = loadSeconds,
+        ["build_seconds"] = buildSeconds,
+        ["worst_write_ms_during_build"] = worstWriteMs,
+        ["writes_during_build"] = writesDuringBuild,
+        ["cpu"] = CpuModel(),
+        ["cores"] = Environment.ProcessorCount,
+        ["load_average"] = LoadAverage(),
+        ["command"] = "dotnet run -c Release --project bench/ScaleBench -- " + string.Join(' ', userArgs),
     };
     File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
     Console.WriteLine($"wrote {jsonPath}");
@@ -302,8 +317,13 @@ static double Pct(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[
 
 static Dictionary<string, object?> Row(string name, double p50, double p95, double p99, double qps, double? recall, long selected) => new()
 {
-    ["name"] = name, ["p50_ms"] = Math.Round(p50, 3), ["p95_ms"] = Math.Round(p95, 3), ["p99_ms"] = Math.Round(p99, 3),
-    ["qps"] = Math.Round(qps, 1), ["recall_at_10"] = recall is { } r ? Math.Round(r, 4) : null, ["selected"] = selected,
+    ["name"] = name,
+    ["p50_ms"] = Math.Round(p50, 3),
+    ["p95_ms"] = Math.Round(p95, 3),
+    ["p99_ms"] = Math.Round(p99, 3),
+    ["qps"] = Math.Round(qps, 1),
+    ["recall_at_10"] = recall is { } r ? Math.Round(r, 4) : null,
+    ["selected"] = selected,
 };
 
 static string CpuModel() =>

@@ -51,8 +51,11 @@ internal static class Seeds
     {
         var image = new Image<TPixel>(8, 12);
         for (int y = 0; y < 12; y++)
+        {
             for (int x = 0; x < 8; x++)
                 image[x, y] = pixel(new Rgb24((byte)(x * 32), (byte)(y * 20), (byte)(x * y * 3)));
+        }
+
         return image;
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Prometheus;
 using SanReid.Api.Apis;
+using SanReid.Api.Auth;
 using SanReid.Api.Extensions;
 using SanReid.Api.Services;
 
@@ -13,19 +14,9 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 var metrics = app.Services.GetRequiredService<ApiMetrics>();
-app.UseRequestTelemetry();
-app.UseKnownMethodsOnly();
-app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
-app.UseApiErrorHandling();
-app.UseCors();
-app.UseRateLimiter();
-app.UseApiKeys();
-app.UseReadinessGate();
-app.UseFormReading();
-app.UseSwagger();
-app.UseSwaggerUI();
+app.UseApiPipeline(metrics);
 
-var v1 = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ApiAccess.Read);
+var v1 = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ApiEndpoint.Marker).RequireAuthorization(ApiPolicies.Read);
 v1.MapEmbeddingsApi();
 v1.MapGalleryApi();
 v1.MapGalleryBulkApi();

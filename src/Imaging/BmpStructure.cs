@@ -27,9 +27,11 @@ internal static class BmpStructure
             throw Truncated($"its info header declares {headerSize:N0} bytes, but the file has {data.Length:N0}");
         long headersEnd = FileHeaderSize + headerSize;
         if (offset < headersEnd || offset > data.Length)
+        {
             throw new CorruptImageException(
                 $"The BMP is corrupt: its pixel data offset ({offset:N0}) is outside the file " +
                 $"(headers end at byte {headersEnd:N0}, the file has {data.Length:N0} bytes).");
+        }
         // Palette entries: 3 bytes (OS/2 1.x core header) or 4; count = colours used, or 2^bpp for <= 8 bits when 0.
         int bitsPerPixel = headerSize == 12 ? BinaryPrimitives.ReadUInt16LittleEndian(data[24..]) : ReadBitsPerPixel(data);
         long coloursUsed = headerSize >= 40 ? BinaryPrimitives.ReadUInt32LittleEndian(data[46..]) : 0;
@@ -87,9 +89,11 @@ internal static class BmpStructure
         long stride = (bitsPerPixel * width + 31) / 32 * 4; // < 2^37: no overflow
         long available = data.Length - (long)offset;
         if (available < 0 || height > available / stride)
+        {
             throw Truncated(
                 $"its header declares {width}x{height} at {bitsPerPixel} bits per pixel, " +
                 $"{offset + (decimal)stride * height:N0} bytes with the headers, but the file has {data.Length:N0}");
+        }
     }
 
     // Walks an RLE4 / RLE8 / RLE24 stream as ImageSharp 2.1 decodes it (pixel by pixel, rows of `width`): it must reach

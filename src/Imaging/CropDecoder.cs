@@ -143,10 +143,6 @@ public static class CropDecoder
     /// <summary>The resampler of every resize (see remarks of <see cref="CropDecoder"/>).</summary>
     public static IResampler Resampler => KnownResamplers.Triangle;
 
-    /// <summary>File extensions of the accepted formats, lower case with the dot.</summary>
-    public static IReadOnlyList<string> SupportedExtensions { get; } =
-        [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"];
-
     // Only the six formats of the contract; GIF and TIFF decode their first frame (page) only: no work on the rest of an
     // animation or a multi-page file.
     private static readonly Configuration Config = CreateConfiguration();

@@ -132,13 +132,19 @@ internal static class TiffStructure
         var compression = ifd.Entries.Find(e => e.Tag == Compression);
         long scheme = compression is null || TypeSize(compression.Type) == 0 ? 1 : tiff.Value(compression, 0);
         if (scheme is 6 or 7)
+        {
             throw new UnsupportedImageException(
                 "The TIFF's strips are JPEG-compressed, which this decoder does not read; send the JPEG itself, or a TIFF " +
                 "that is uncompressed or LZW, Deflate, PackBits or CCITT compressed.");
+        }
+
         if (scheme is not (1 or 2 or 3 or 4 or 5 or 8 or 32946 or 32773))
+        {
             throw new UnsupportedImageException(
                 $"The TIFF uses compression scheme {scheme}, which this decoder does not read (it reads none, LZW, Deflate, " +
                 "PackBits and CCITT).");
+        }
+
         var offsets = ifd.Entries.Find(e => e.Tag is StripOffsets or TileOffsets);
         var counts = ifd.Entries.Find(e => e.Tag is StripByteCounts or TileByteCounts);
         if (offsets is null || counts is null)

@@ -21,7 +21,10 @@ internal static class UnsupportedFormats
             if (brand.SequenceEqual("heic"u8) || brand.SequenceEqual("heix"u8) || brand.SequenceEqual("heim"u8)
                 || brand.SequenceEqual("heis"u8) || brand.SequenceEqual("hevc"u8) || brand.SequenceEqual("mif1"u8)
                 || brand.SequenceEqual("msf1"u8))
+            {
                 return "HEIF/HEIC";
+            }
+
             return null; // MP4 video and other ISO files: not images
         }
         if (data.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0x00, 0x0C, (byte)'j', (byte)'P', 0x20, 0x20]) || data.StartsWith((ReadOnlySpan<byte>)[0xFF, 0x4F, 0xFF, 0x51]))
@@ -38,7 +41,10 @@ internal static class UnsupportedFormats
             return "DirectDraw Surface (DDS)";
         if (data.Length >= 6 && (data.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0x01, 0x00]) || data.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0x02, 0x00]))
             && data[4] + (data[5] << 8) is > 0 and <= 256)
+        {
             return "Windows icon (ICO/CUR)";
+        }
+
         if (data.Length >= 3 && data[0] == (byte)'P' && data[1] is >= (byte)'1' and <= (byte)'7' && data[2] is (byte)'\n' or (byte)'\r' or (byte)' ' or (byte)'\t')
             return "Netpbm (PBM/PGM/PPM/PAM)";
         if (data.Length >= 26 && data[^18..].SequenceEqual("TRUEVISION-XFILE.\0"u8))

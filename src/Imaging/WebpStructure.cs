@@ -19,8 +19,11 @@ internal static class WebpStructure
             throw new CorruptImageException("The WebP is truncated: it ends inside its headers.");
         long end = 8L + BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
         if (end > data.Length + 1L)
+        {
             throw new CorruptImageException(
                 $"The WebP is truncated: its RIFF header declares {end:N0} bytes, but the file has {data.Length:N0}.");
+        }
+
         end = Math.Min(end, data.Length);
         long pos = 12;
         bool bitstream = false;
@@ -30,13 +33,19 @@ internal static class WebpStructure
             uint size = BinaryPrimitives.ReadUInt32LittleEndian(data[((int)pos + 4)..]);
             pos += 8;
             if (size > end - pos)
+            {
                 throw new CorruptImageException(
                     $"The WebP is truncated: its {System.Text.Encoding.ASCII.GetString(fourCc)} chunk declares {size:N0} bytes, " +
                     "past the end of the file.");
+            }
+
             bool animationFlag = fourCc.SequenceEqual("VP8X"u8) && size >= 1 && (data[(int)pos] & 0x02) != 0;
             if (animationFlag || fourCc.SequenceEqual("ANIM"u8) || fourCc.SequenceEqual("ANMF"u8))
+            {
                 throw new UnsupportedImageException(
                     "The WebP is animated; animated WebP is not supported (ImageSharp 2.1). Send a still frame (PNG, JPEG or still WebP).");
+            }
+
             if (fourCc.SequenceEqual("VP8 "u8) || fourCc.SequenceEqual("VP8L"u8))
                 bitstream = true;
             else if (fourCc.SequenceEqual("EXIF"u8))

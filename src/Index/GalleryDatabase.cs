@@ -77,14 +77,6 @@ internal sealed class GalleryDatabase : IGalleryDatabase
         return database;
     }
 
-    public long CountAll()
-    {
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM items";
-        return (long)command.ExecuteScalar()!;
-    }
-
     /// <summary>
     /// Inserts all items in one transaction; <paramref name="beforeCommit"/> gets their new ids (input order) and can
     /// veto the commit by throwing. Rolls back everything on any failure.

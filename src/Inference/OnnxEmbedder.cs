@@ -247,8 +247,11 @@ public sealed class OnnxEmbedder : IDisposable
             catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
                 if (provider == "cuda")
+                {
                     throw new InvalidOperationException(
                         $"SanReid:Model:ExecutionProvider is 'cuda' but the CUDA provider could not load: {e.Message}", e);
+                }
+
                 logger.LogWarning("ONNX Runtime: CUDA execution provider unavailable, falling back to CPU: {Reason}", e.Message);
                 return (CpuSession(path, options.IntraOpThreads), "CPU", $"CUDA unavailable, fell back to CPU: {e.Message}");
             }

@@ -71,7 +71,11 @@ public sealed record IdentitySpec(
         Rgb top = ClothingColour(random);
         TopPattern pattern = random.NextDouble() switch
         {
-            < 0.45 => TopPattern.Plain, < 0.62 => TopPattern.Stripes, < 0.75 => TopPattern.Checks, < 0.88 => TopPattern.Noise, _ => TopPattern.Patches,
+            < 0.45 => TopPattern.Plain,
+            < 0.62 => TopPattern.Stripes,
+            < 0.75 => TopPattern.Checks,
+            < 0.88 => TopPattern.Noise,
+            _ => TopPattern.Patches,
         };
         BottomKind bottom = random.NextDouble() switch { < 0.6 => BottomKind.Trousers, < 0.85 => BottomKind.Shorts, _ => BottomKind.Skirt };
         HairLength hair = random.NextDouble() switch { < 0.05 => HairLength.Bald, < 0.55 => HairLength.Short, < 0.75 => HairLength.Medium, _ => HairLength.Long };

@@ -4,6 +4,11 @@ namespace SanReid.Synthesis;
 public static class ImageFilters
 {
     /// <summary>Separable Gaussian blur in place, kernel radius ceil(3 sigma), edges clamped.</summary>
+    /// <remarks>Kept instead of ImageSharp's <c>GaussianBlur</c> for a measured reason: on a 128 x 256 RGB float buffer
+    /// both give the same values (largest difference below 0.0005 of 255, sigma 0.35 to 2.5), but ImageSharp 2.1.13
+    /// through an <c>Image&lt;RgbaVector&gt;</c> (the copy in and out that our float buffers need included) took
+    /// 16-21 ms against 5-11 ms here, 1.6-3.1x slower (warm runs, 2 shared cores, AMD EPYC; a throwaway console
+    /// program, not kept). Synthesis blurs every rendered crop, so the library would slow rendering down.</remarks>
     public static void GaussianBlur(float[] rgb, int width, int height, double sigma)
     {
         ArgumentNullException.ThrowIfNull(rgb);

@@ -55,54 +55,54 @@ public static class Occluder
         switch (kind)
         {
             case OccluderKind.LowerBox:
-            {
-                double w = width * (0.7 + random.NextDouble() * 0.5);
-                double h = Math.Min(height * 0.6, area / Math.Min(w, width));
-                double x0 = left ? width - w : 0, y0 = height - h;
-                inside = (x, y) => x >= x0 && x < x0 + w && y >= y0;
-                break;
-            }
+                {
+                    double w = width * (0.7 + random.NextDouble() * 0.5);
+                    double h = Math.Min(height * 0.6, area / Math.Min(w, width));
+                    double x0 = left ? width - w : 0, y0 = height - h;
+                    inside = (x, y) => x >= x0 && x < x0 + w && y >= y0;
+                    break;
+                }
 
             case OccluderKind.Pole:
-            {
-                double w = Math.Max(4, cover * width);
-                double x0 = left ? -random.NextDouble() * 3 : width - w + random.NextDouble() * 3;
-                inside = (x, y) => x >= x0 && x < x0 + w;
-                break;
-            }
+                {
+                    double w = Math.Max(4, cover * width);
+                    double x0 = left ? -random.NextDouble() * 3 : width - w + random.NextDouble() * 3;
+                    inside = (x, y) => x >= x0 && x < x0 + w;
+                    break;
+                }
 
             case OccluderKind.Passerby:
-            {
-                // A body ellipse with its centre near the crop's edge, and a head above it; half of it is outside.
-                double rx = Math.Sqrt(cover) * width * 0.9, ry = height * (0.3 + random.NextDouble() * 0.12);
-                double cx = left ? rx * 0.1 : width - rx * 0.1, cy = height * (0.55 + random.NextDouble() * 0.15);
-                double head = rx * 0.45, hx = cx + (left ? 1 : -1) * rx * 0.1, hy = cy - ry - head * 0.8;
-                inside = (x, y) =>
                 {
-                    double dx = (x + 0.5 - cx) / rx, dy = (y + 0.5 - cy) / ry;
-                    double ex = x + 0.5 - hx, ey = y + 0.5 - hy;
-                    return dx * dx + dy * dy < 1 || ex * ex + ey * ey < head * head;
-                };
-                break;
-            }
+                    // A body ellipse with its centre near the crop's edge, and a head above it; half of it is outside.
+                    double rx = Math.Sqrt(cover) * width * 0.9, ry = height * (0.3 + random.NextDouble() * 0.12);
+                    double cx = left ? rx * 0.1 : width - rx * 0.1, cy = height * (0.55 + random.NextDouble() * 0.15);
+                    double head = rx * 0.45, hx = cx + (left ? 1 : -1) * rx * 0.1, hy = cy - ry - head * 0.8;
+                    inside = (x, y) =>
+                    {
+                        double dx = (x + 0.5 - cx) / rx, dy = (y + 0.5 - cy) / ry;
+                        double ex = x + 0.5 - hx, ey = y + 0.5 - hy;
+                        return dx * dx + dy * dy < 1 || ex * ex + ey * ey < head * head;
+                    };
+                    break;
+                }
 
             default:
-            {
-                double w = width * (0.35 + random.NextDouble() * 0.35);
-                double h = Math.Min(height * 0.55, area / w);
-                double x0 = left ? 0 : width - w, y0 = height - h, round = Math.Min(w, h) * 0.2;
-                inside = (x, y) =>
                 {
-                    if (x < x0 || x >= x0 + w || y < y0)
+                    double w = width * (0.35 + random.NextDouble() * 0.35);
+                    double h = Math.Min(height * 0.55, area / w);
+                    double x0 = left ? 0 : width - w, y0 = height - h, round = Math.Min(w, h) * 0.2;
+                    inside = (x, y) =>
                     {
-                        return false;
-                    }
+                        if (x < x0 || x >= x0 + w || y < y0)
+                        {
+                            return false;
+                        }
 
-                    double dx = Math.Max(0, Math.Max(x0 + round - x, x - (x0 + w - round))), dy = Math.Max(0, y0 + round - y);
-                    return dx * dx + dy * dy <= round * round; // rounded top corners
-                };
-                break;
-            }
+                        double dx = Math.Max(0, Math.Max(x0 + round - x, x - (x0 + w - round))), dy = Math.Max(0, y0 + round - y);
+                        return dx * dx + dy * dy <= round * round; // rounded top corners
+                    };
+                    break;
+                }
         }
 
         int covered = 0;

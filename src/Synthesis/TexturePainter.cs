@@ -221,25 +221,25 @@ public static class TexturePainter
                 int across = (int)((front ? u : u + 0.37) * 7);
                 return (across + (int)(metres / 0.06)) % 2 == 0 ? s.Top : s.Top.Mix(s.TopSecondary, 0.6);
             case TopPattern.Noise:
-            {
-                // Smooth value noise on a grid of about 4 x 4.5 cm cells, thresholded into two colours with a soft edge.
-                double gx = (front ? u : u + 1.37) * 9, gy = metres / 0.045;
-                int ix = (int)Math.Floor(gx), iy = (int)Math.Floor(gy);
-                double fx = gx - ix, fy = gy - iy;
-                fx = fx * fx * (3 - 2 * fx);
-                fy = fy * fy * (3 - 2 * fy);
-                double n = (Hash(s.DetailSeed, ix, iy) * (1 - fx) + Hash(s.DetailSeed, ix + 1, iy) * fx) * (1 - fy)
-                    + (Hash(s.DetailSeed, ix, iy + 1) * (1 - fx) + Hash(s.DetailSeed, ix + 1, iy + 1) * fx) * fy;
-                return s.Top.Mix(s.TopSecondary, Math.Clamp((n - 0.45) * 6, 0, 1));
-            }
+                {
+                    // Smooth value noise on a grid of about 4 x 4.5 cm cells, thresholded into two colours with a soft edge.
+                    double gx = (front ? u : u + 1.37) * 9, gy = metres / 0.045;
+                    int ix = (int)Math.Floor(gx), iy = (int)Math.Floor(gy);
+                    double fx = gx - ix, fy = gy - iy;
+                    fx = fx * fx * (3 - 2 * fx);
+                    fy = fy * fy * (3 - 2 * fy);
+                    double n = (Hash(s.DetailSeed, ix, iy) * (1 - fx) + Hash(s.DetailSeed, ix + 1, iy) * fx) * (1 - fy)
+                        + (Hash(s.DetailSeed, ix, iy + 1) * (1 - fx) + Hash(s.DetailSeed, ix + 1, iy + 1) * fx) * fy;
+                    return s.Top.Mix(s.TopSecondary, Math.Clamp((n - 0.45) * 6, 0, 1));
+                }
 
             case TopPattern.Patches:
-            {
-                // Random rectangles: cells of 1/5 of the girth by 8 cm, each one of three colours.
-                int cx = (int)((front ? u : u + 2.0) * 5), cy = (int)(metres / 0.08);
-                double h = Hash(s.DetailSeed ^ 0x5bd1e995, cx, cy);
-                return h < 0.5 ? s.Top : h < 0.8 ? s.TopSecondary : s.FrontPrintColour.Mix(s.Top, 0.3);
-            }
+                {
+                    // Random rectangles: cells of 1/5 of the girth by 8 cm, each one of three colours.
+                    int cx = (int)((front ? u : u + 2.0) * 5), cy = (int)(metres / 0.08);
+                    double h = Hash(s.DetailSeed ^ 0x5bd1e995, cx, cy);
+                    return h < 0.5 ? s.Top : h < 0.8 ? s.TopSecondary : s.FrontPrintColour.Mix(s.Top, 0.3);
+                }
 
             default:
                 return s.Top;

@@ -151,7 +151,10 @@ public sealed class DurabilityTests : IDisposable
                 "--SanReid:RateLimit:Enabled=false",
                 "--Logging:LogLevel:Default=Warning",
             })
+            {
                 start.ArgumentList.Add(arg);
+            }
+
             var process = Process.Start(start)!;
             process.OutputDataReceived += (_, _) => { };
             process.ErrorDataReceived += (_, _) => { };

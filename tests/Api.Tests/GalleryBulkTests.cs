@@ -131,7 +131,9 @@ public sealed class GalleryBulkTests(GalleryBulkTests.Server server) : IClassFix
         int d = await Dimension();
         var items = Enumerable.Range(0, 5).Select(i => new
         {
-            embedding = Unit(d, seed: 800 + i), label = "bulk-delete", captured_at = $"1999-01-0{i + 1}T12:00:00Z",
+            embedding = Unit(d, seed: 800 + i),
+            label = "bulk-delete",
+            captured_at = $"1999-01-0{i + 1}T12:00:00Z",
         });
         var added = await ReadJson(await client.PostAsJsonAsync("/api/v1/gallery/embeddings", new { model, items }));
         long[] ids = [.. added.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetInt64())];
@@ -176,7 +178,8 @@ public sealed class GalleryBulkTests(GalleryBulkTests.Server server) : IClassFix
     {
         using var retaining = ApiFactory.With(new Dictionary<string, string>
         {
-            ["SanReid:Retention:Days"] = "30", ["SanReid:Retention:IntervalMinutes"] = "0.05",
+            ["SanReid:Retention:Days"] = "30",
+            ["SanReid:Retention:IntervalMinutes"] = "0.05",
         });
         using var http = retaining.CreateClient();
         int d = await Dimension();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using SanReid.Api.Tests.Infrastructure;
 using static SanReid.Api.Tests.Infrastructure.ApiClient;
 
@@ -65,6 +66,47 @@ public class HealthAndModelTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.Contains("\"X-Api-Key\"", text); // the key header as a security scheme, for Swagger UI's Authorize
         var ui = await _client.GetAsync("/swagger/index.html");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+    }
+
+    [Fact]
+    public async Task SwaggerGivesTheSearchFormItsRealTypes()
+    {
+        using var document = JsonDocument.Parse(await _client.GetStringAsync("/swagger/v1/swagger.json"));
+        var root = document.RootElement;
+
+        var form = Resolve(root, root.GetProperty("paths").GetProperty("/api/v1/search").GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema"));
+        var properties = form.GetProperty("properties");
+
+        Assert.Equal("integer", TypeOf(Resolve(root, properties.GetProperty("k"))));
+        Assert.Equal("number", TypeOf(Resolve(root, properties.GetProperty("min_score"))));
+        var cameras = Resolve(root, properties.GetProperty("cameras"));
+        Assert.Equal("array", TypeOf(cameras));
+        Assert.Equal("integer", TypeOf(Resolve(root, cameras.GetProperty("items"))));
+        // One query image: a binary string, not an array of files.
+        var image = Resolve(root, properties.GetProperty("image"));
+        Assert.Equal("string", TypeOf(image));
+        Assert.Equal("binary", image.GetProperty("format").GetString());
+    }
+
+    // Follows a local "$ref" ("#/components/schemas/X").
+    private static JsonElement Resolve(JsonElement root, JsonElement schema)
+    {
+        if (!schema.TryGetProperty("$ref", out var reference))
+            return schema;
+        var target = root;
+        foreach (var part in reference.GetString()!.TrimStart('#', '/').Split('/'))
+            target = target.GetProperty(part);
+        return target;
+    }
+
+    // "type" as OpenAPI 3.0 writes it ("integer") or 3.1 ("["integer", "null"]"): the non-null type.
+    private static string? TypeOf(JsonElement schema)
+    {
+        var type = schema.GetProperty("type");
+        return type.ValueKind == JsonValueKind.Array
+            ? type.EnumerateArray().Select(t => t.GetString()).Single(t => t != "null")
+            : type.GetString();
     }
 
     [Fact]

@@ -54,12 +54,17 @@ public class CropDecoderColourTests
     {
         using var opaque = new Image<Rgba32>(16, 32);
         for (int y = 0; y < 32; y++)
+        {
             for (int x = 0; x < 16; x++)
                 opaque[x, y] = new Rgba32((byte)(x * 15), (byte)(y * 7), 60, 255);
+        }
+
         using var padded = new Image<Rgba32>(16 + 9, 32 + 5, new Rgba32(255, 0, 255, 0)); // transparent magenta
         for (int y = 0; y < 32; y++)
+        {
             for (int x = 0; x < 16; x++)
                 padded[x + 4, y + 2] = opaque[x, y];
+        }
 
         var fromOpaque = CropDecoder.DecodeAndResize(new MemoryStream(Encode(opaque, new PngEncoder { ColorType = PngColorType.RgbWithAlpha })));
         var fromPadded = CropDecoder.DecodeAndResize(new MemoryStream(Encode(padded, new PngEncoder { ColorType = PngColorType.RgbWithAlpha })));

@@ -51,89 +51,89 @@ public class CropDecoderHeaderFieldTests
             case "bmp-pixel-offset":
                 return BmpWithPixelOffsetPastTheEnd();
             case "bmp-palette-count":
-            {
-                var bytes = Small(new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel8 });
-                PutU32(bytes, 46, 0x3FFFFFFF); // colours used: a 4 GiB palette
-                return bytes;
-            }
+                {
+                    var bytes = Small(new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel8 });
+                    PutU32(bytes, 46, 0x3FFFFFFF); // colours used: a 4 GiB palette
+                    return bytes;
+                }
             case "bmp-info-header-size":
-            {
-                var bytes = Small(new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 });
-                PutU32(bytes, 14, 0x7FFFFFF0);
-                return bytes;
-            }
+                {
+                    var bytes = Small(new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 });
+                    PutU32(bytes, 14, 0x7FFFFFF0);
+                    return bytes;
+                }
             case "png-chunk-length":
-            {
-                var chunks = PngChunks.Split(Small(new PngEncoder()));
-                var bytes = PngChunks.Join(chunks);
-                int idat = bytes.AsSpan().IndexOf("IDAT"u8);
-                BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(idat - 4), 0x7FFFFFF0);
-                return bytes;
-            }
+                {
+                    var chunks = PngChunks.Split(Small(new PngEncoder()));
+                    var bytes = PngChunks.Join(chunks);
+                    int idat = bytes.AsSpan().IndexOf("IDAT"u8);
+                    BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(idat - 4), 0x7FFFFFF0);
+                    return bytes;
+                }
             case "jpeg-segment-length":
-            {
-                var bytes = Small(new JpegEncoder());
-                int dqt = bytes.AsSpan().IndexOf((ReadOnlySpan<byte>)[0xFF, 0xDB]);
-                bytes[dqt + 2] = 0xFF; bytes[dqt + 3] = 0xFF; // a 64 KiB quantisation segment in a ~600-byte file
-                return bytes;
-            }
+                {
+                    var bytes = Small(new JpegEncoder());
+                    int dqt = bytes.AsSpan().IndexOf((ReadOnlySpan<byte>)[0xFF, 0xDB]);
+                    bytes[dqt + 2] = 0xFF; bytes[dqt + 3] = 0xFF; // a 64 KiB quantisation segment in a ~600-byte file
+                    return bytes;
+                }
             case "gif-colour-table":
-            {
-                var bytes = Small(new GifEncoder());
-                bytes[10] = 0xF7; // global colour table of 256 entries (768 bytes), more than the file holds
-                return bytes[..40];
-            }
+                {
+                    var bytes = Small(new GifEncoder());
+                    bytes[10] = 0xF7; // global colour table of 256 entries (768 bytes), more than the file holds
+                    return bytes[..40];
+                }
             case "webp-chunk-size":
-            {
-                var bytes = Small(new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
-                PutU32(bytes, 16, 0x7FFFFFF0); // the VP8L chunk's size
-                return bytes;
-            }
+                {
+                    var bytes = Small(new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
+                    PutU32(bytes, 16, 0x7FFFFFF0); // the VP8L chunk's size
+                    return bytes;
+                }
             case "webp-riff-size":
-            {
-                var bytes = Small(new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
-                PutU32(bytes, 4, 0xFFFFFFF0);
-                return bytes;
-            }
+                {
+                    var bytes = Small(new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
+                    PutU32(bytes, 4, 0xFFFFFFF0);
+                    return bytes;
+                }
             case "tiff-directory-offset":
-            {
-                var bytes = Small(new TiffEncoder());
-                PutU32(bytes, 4, 0x7FFFFFFF);
-                return bytes;
-            }
+                {
+                    var bytes = Small(new TiffEncoder());
+                    PutU32(bytes, 4, 0x7FFFFFFF);
+                    return bytes;
+                }
             case "tiff-entry-count":
-            {
-                var bytes = Small(new TiffEncoder());
-                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(TiffBytes.FirstDirectory(bytes)), 0xFFFF);
-                return bytes;
-            }
+                {
+                    var bytes = Small(new TiffEncoder());
+                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(TiffBytes.FirstDirectory(bytes)), 0xFFFF);
+                    return bytes;
+                }
             case "tiff-strip-offsets-count":
-            {
-                var bytes = Small(new TiffEncoder());
-                TiffBytes.SetCount(bytes, TiffBytes.StripOffsets, 0x3FFFFFFF);
-                return bytes;
-            }
+                {
+                    var bytes = Small(new TiffEncoder());
+                    TiffBytes.SetCount(bytes, TiffBytes.StripOffsets, 0x3FFFFFFF);
+                    return bytes;
+                }
             case "tiff-strip-byte-count":
-            {
-                var bytes = Small(new TiffEncoder());
-                TiffBytes.SetValue(bytes, TiffBytes.StripByteCounts, 0x7FFFFFF0);
-                return bytes;
-            }
+                {
+                    var bytes = Small(new TiffEncoder());
+                    TiffBytes.SetValue(bytes, TiffBytes.StripByteCounts, 0x7FFFFFF0);
+                    return bytes;
+                }
             case "tiff-directory-loop":
-            {
-                var bytes = Small(new TiffEncoder());
-                int ifd = TiffBytes.FirstDirectory(bytes);
-                int entries = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(ifd));
-                PutU32(bytes, ifd + 2 + entries * 12, (uint)ifd); // next directory: itself
-                return bytes;
-            }
+                {
+                    var bytes = Small(new TiffEncoder());
+                    int ifd = TiffBytes.FirstDirectory(bytes);
+                    int entries = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(ifd));
+                    PutU32(bytes, ifd + 2 + entries * 12, (uint)ifd); // next directory: itself
+                    return bytes;
+                }
             case "tiff-tag-value-offset":
-            {
-                var bytes = Small(new TiffEncoder());
-                // A tag with values outside the entry (XResolution: one RATIONAL, 8 bytes) pointing past the end.
-                TiffBytes.SetValue(bytes, 282, 0x7FFFFFF0);
-                return bytes;
-            }
+                {
+                    var bytes = Small(new TiffEncoder());
+                    // A tag with values outside the entry (XResolution: one RATIONAL, 8 bytes) pointing past the end.
+                    TiffBytes.SetValue(bytes, 282, 0x7FFFFFF0);
+                    return bytes;
+                }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind));
         }

@@ -81,13 +81,6 @@ public class CropDecoderTiffTests
         Assert.Contains("50000x50000", e.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16L * 1024 * 1024);
     }
-
-    [Fact]
-    public void TiffIsAnAcceptedExtension()
-    {
-        Assert.Contains(".tif", CropDecoder.SupportedExtensions);
-        Assert.Contains(".tiff", CropDecoder.SupportedExtensions);
-    }
 }
 
 /// <summary>A known image format the decoder does not read is unsupported_image naming the accepted formats, never "not an image".</summary>

@@ -15,8 +15,11 @@ internal static class TestImages
     {
         var image = new Image<Rgb24>(width, height, Blue);
         for (int y = 0; y < height / 2; y++)
+        {
             for (int x = 0; x < width; x++)
                 image[x, y] = Red;
+        }
+
         return image;
     }
 
@@ -26,8 +29,11 @@ internal static class TestImages
         var random = new Random(seed);
         var image = new Image<Rgb24>(width, height);
         for (int y = 0; y < height; y++)
+        {
             for (int x = 0; x < width; x++)
                 image[x, y] = new Rgb24((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256));
+        }
+
         return image;
     }
 

@@ -320,8 +320,12 @@ public sealed class GalleryScaleTests : IDisposable
         bool background = false, bool persist = false) =>
         GalleryStore.Open(new GalleryStoreOptions
         {
-            DatabasePath = path ?? temp.File("gallery.db"), Dimension = D, IndexFactory = factory,
-            ExactSelectionLimit = exactSelectionLimit, AutoFlatLimit = autoFlatLimit, BackgroundIndexBuild = background,
+            DatabasePath = path ?? temp.File("gallery.db"),
+            Dimension = D,
+            IndexFactory = factory,
+            ExactSelectionLimit = exactSelectionLimit,
+            AutoFlatLimit = autoFlatLimit,
+            BackgroundIndexBuild = background,
             PersistIndex = persist,
         });
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using SanReid.Api.Auth;
 using SanReid.Api.Extensions;
 using SanReid.Api.Model;
 using SanReid.Api.Services;
@@ -28,7 +29,7 @@ public static class GalleryApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithMetadata(ApiAccess.Write);
+            .RequireAuthorization(ApiPolicies.Write);
 
         app.MapMethods("/gallery/{id:long}", GetAndHead, GetItem)
             .WithName("GetGalleryItem")
@@ -40,7 +41,7 @@ public static class GalleryApi
             .WithSummary("Delete a gallery item (it never appears in search again)")
             .WithTags("Gallery")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithMetadata(ApiAccess.Write);
+            .RequireAuthorization(ApiPolicies.Write);
 
         app.MapMethods("/gallery", GetAndHead, ListItems)
             .WithName("ListGalleryItems")
@@ -67,8 +68,10 @@ public static class GalleryApi
         var external = RequestParsing.Text(externalId, "external_id");
         var uploads = services.Uploads.DecodeAll(images, "images");
         if (external is not null && uploads.Count > 1)
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
                 $"external_id must be unique, so it can go with one image only; got {uploads.Count} images.");
+        }
 
         var embeddings = await services.Batcher.EmbedAsync(uploads.Select(u => u.Crop).ToList(), cancellationToken);
         // Not cancellable from here on: once embedded, the add commits (or fails) as a whole.

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using SanReid.Api.Auth;
 using SanReid.Api.Extensions;
 using SanReid.Api.Model;
 using SanReid.Api.Options;
@@ -32,7 +33,7 @@ public static class GalleryBulkApi
             .WithTags("Gallery")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithMetadata(ApiAccess.Write);
+            .RequireAuthorization(ApiPolicies.Write);
 
         app.MapPost("/gallery/embeddings", ImportEmbeddings)
             .WithName("ImportGalleryEmbeddings")
@@ -49,7 +50,7 @@ public static class GalleryBulkApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithMetadata(ApiAccess.Write);
+            .RequireAuthorization(ApiPolicies.Write);
         return app;
     }
 
@@ -62,8 +63,11 @@ public static class GalleryBulkApi
         var captured = RequestParsing.Timestamp(capturedBefore, "captured_before");
         var created = RequestParsing.Timestamp(createdBefore, "created_before");
         if ((captured is null) == (created is null))
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.MissingField,
                 "Give exactly one of captured_before and created_before (ISO 8601), e.g. ?captured_before=2026-01-01T00:00:00Z.");
+        }
+
         var column = captured is not null ? GalleryTimeColumn.CapturedAt : GalleryTimeColumn.CreatedAt;
         var before = (captured ?? created)!.Value;
         long deleted = await Task.Run(() => services.Store.DeleteBefore(column, before, cancellationToken), CancellationToken.None);
@@ -125,8 +129,11 @@ public static class GalleryBulkApi
             if (request.ContentLength is { } length)
             {
                 if (length % rowBytes != 0)
+                {
                     throw ApiProblemException.BadRequest(ErrorCodes.InvalidEmbedding,
                         $"The body has {length} bytes, not a multiple of {rowBytes} ({d} float32 values per embedding).");
+                }
+
                 RefuseTooMany(length / rowBytes, maxRows);
             }
 
@@ -136,8 +143,11 @@ public static class GalleryBulkApi
             var captured = RequestParsing.Timestamp(request.Query["captured_at"].FirstOrDefault(), "captured_at");
             byte[] bytes = await ReadCapped(request.Body, maxRows * rowBytes, maxRows, cancellationToken);
             if (bytes.Length % rowBytes != 0 || bytes.Length == 0)
+            {
                 throw ApiProblemException.BadRequest(ErrorCodes.InvalidEmbedding,
                     $"The body has {bytes.Length} bytes, not a positive multiple of {rowBytes} ({d} float32 values per embedding).");
+            }
+
             int n = (int)(bytes.Length / rowBytes);
             items = new List<NewGalleryItem>(n);
             for (int i = 0; i < n; i++)
@@ -177,18 +187,22 @@ public static class GalleryBulkApi
     private static void RefuseTooMany(long rows, int maxRows)
     {
         if (rows > maxRows)
+        {
             throw new ApiProblemException(StatusCodes.Status413PayloadTooLarge, ErrorCodes.TooManyEmbeddings, "Too many embeddings",
                 $"{rows} embeddings in one request; at most {maxRows} (SanReid:Import:MaxRows). Send them in several requests.");
+        }
     }
 
     private static void RequireModel(GalleryStore store, string? model)
     {
         string? expected = store.EmbeddingModel;
         if (string.IsNullOrWhiteSpace(model) || expected is null || !string.Equals(model.Trim(), expected, StringComparison.Ordinal))
+        {
             throw new ApiProblemException(StatusCodes.Status409Conflict, ErrorCodes.ModelMismatch, "Model mismatch",
                 $"The gallery holds embeddings of model '{expected ?? "(none recorded)"}'; the request names "
                 + $"'{(string.IsNullOrWhiteSpace(model) ? "(none)" : model.Length > 80 ? model[..80] + "…" : model)}'. Embeddings of "
                 + "different models are not comparable: embed with the gallery's model and name its fingerprint in \"model\".");
+        }
     }
 
     /// <summary>Finite, the gallery's dimension, L2 norm within 1e-3 of 1 (what the model emits). Code <c>invalid_embedding</c>.</summary>
@@ -204,8 +218,10 @@ public static class GalleryBulkApi
 
         float norm = TensorPrimitives.Norm(embedding);
         if (Math.Abs(norm - 1f) > GalleryStore.NormTolerance)
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidEmbedding,
                 $"{what} has L2 norm {norm:G6}; embeddings must be unit vectors (norm 1 ± {GalleryStore.NormTolerance}), as the model emits them.");
+        }
     }
 
     private static async Task<byte[]> ReadCapped(Stream body, long maxBytes, int maxRows, CancellationToken cancellationToken)

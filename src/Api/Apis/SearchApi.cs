@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using SanReid.Api.Model;
 using SanReid.Api.Services;
 
@@ -17,7 +16,8 @@ public static class SearchApi
                 + "cameras / exclude_cameras (comma-separated ids), from / to (ISO 8601, captured_at in [from, to)), label, "
                 + "min_score (-1..1). Matches are in descending score (cosine of unit embeddings); fewer than k only when fewer items qualify.")
             .WithTags("Search")
-            .Accepts<IFormFile>("multipart/form-data")
+            // The typed form (SearchRequest): the OpenAPI document gives k, min_score, the camera ids and the one image their types.
+            .Accepts<SearchRequest>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -26,27 +26,16 @@ public static class SearchApi
 
     public static async Task<Ok<SearchResponse>> Search(
         [AsParameters] SearchServices services,
-        IFormFileCollection image,
-        [FromForm(Name = "k")] string? k,
-        [FromForm(Name = "cameras")] string? cameras,
-        [FromForm(Name = "exclude_cameras")] string? excludeCameras,
-        [FromForm(Name = "from")] string? from,
-        [FromForm(Name = "to")] string? to,
-        [FromForm(Name = "label")] string? label,
-        [FromForm(Name = "min_score")] string? minScore,
+        SearchRequest request,
         CancellationToken cancellationToken)
     {
-        var options = services.Options.Value;
-        int kValue = RequestParsing.K(k, options.DefaultK, options.MaxK);
-        var filter = RequestParsing.Filter([cameras], [excludeCameras], from, to, label);
-        var threshold = RequestParsing.MinScore(minScore);
-        var query = services.Uploads.DecodeOne(image, "image");
+        var query = services.Uploads.DecodeOne(request.Files, "image");
 
         var embedding = (await services.Batcher.EmbedAsync([query.Crop], cancellationToken))[0];
-        var hits = services.Store.Search(embedding, kValue, filter, threshold);
+        var hits = services.Store.Search(embedding, request.K, request.Filter, request.MinScore);
         var matches = hits.Select((m, i) => new SearchMatch(
             i + 1, m.Item.Id, m.Score, m.Item.ExternalId, m.Item.CameraId, m.Item.Label, m.Item.CapturedAt, m.Item.CreatedAt,
             m.Item.SourceFileName)).ToList();
-        return TypedResults.Ok(new SearchResponse(query.FileName, kValue, matches.Count, services.Store.Count, matches));
+        return TypedResults.Ok(new SearchResponse(query.FileName, request.K, matches.Count, services.Store.Count, matches));
     }
 }

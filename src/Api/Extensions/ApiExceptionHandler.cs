@@ -67,24 +67,15 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
         // The shared gallery database is unreachable: nothing was stored; searches still answer from memory.
         GalleryUnavailableException => (StatusCodes.Status503ServiceUnavailable, ErrorCodes.GalleryUnavailable, "Gallery database unavailable",
             "The gallery database cannot be reached; nothing was changed. Retry after the Retry-After seconds."),
-        BadHttpRequestException { InnerException: InvalidDataException inner } e => ForInvalidData(inner, $"{e.Message} {inner.Message}"),
+        FormBodyTooLargeException e => (StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "Payload too large", e.Message),
+        // The form reader of the framework, where it runs: a body it could not read as a form.
+        BadHttpRequestException { InnerException: InvalidDataException inner } e =>
+            (StatusCodes.Status400BadRequest, ErrorCodes.MalformedMultipart, "Malformed request body", $"{e.Message} {inner.Message}"),
         BadHttpRequestException e => (e.StatusCode, ErrorCodes.ForStatus(e.StatusCode), TitleFor(e.StatusCode),
             e.InnerException is null ? e.Message : $"{e.Message} {e.InnerException.Message}"),
-        InvalidDataException e => ForInvalidData(e, e.Message),
+        InvalidDataException e => (StatusCodes.Status400BadRequest, ErrorCodes.MalformedMultipart, "Malformed request body", e.Message),
         _ => null,
     };
-
-    // Only a body over its length limit is 413; the form's other limits (value length or count, key length, part
-    // headers, boundary length) mean a malformed or abusive request: 400.
-    private static (int, string, string, string) ForInvalidData(InvalidDataException e, string detail)
-    {
-        string message = e.Message;
-        if (message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
-            return (StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "Payload too large", detail);
-        if (message.StartsWith("Form value", StringComparison.OrdinalIgnoreCase) || message.StartsWith("Form key", StringComparison.OrdinalIgnoreCase))
-            return (StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, "Bad request", detail);
-        return (StatusCodes.Status400BadRequest, ErrorCodes.MalformedMultipart, "Malformed request body", detail);
-    }
 
     private static string TitleFor(int status) => status switch
     {

@@ -1,12 +1,17 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using Prometheus;
 using SanReid.Api.Apis;
+using SanReid.Api.Auth;
+using SanReid.Api.Middleware;
 using SanReid.Api.Model;
 using SanReid.Api.Options;
 using SanReid.Api.Services;
@@ -115,6 +120,10 @@ public static class Extensions
         services.AddSingleton<ImageUploads>();
         services.AddSingleton<EmbeddingBatcher>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(o => o.AddApiPolicies());
+        services.AddSingleton<IAuthorizationHandler, ApiKeyAuthorizationHandler>();
         services.AddSingleton<ApiMetrics>();
         services.AddSingleton<StartupState>();
         services.AddHostedService<StartupLoader>();
@@ -188,7 +197,7 @@ public static class Extensions
     private static RateLimitPartition<string> RateLimitPartitionFor(HttpContext context)
     {
         var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-        if (!options.Enabled || context.GetEndpoint()?.Metadata.GetMetadata<ApiAccess>() is null)
+        if (!options.Enabled || !ApiEndpoint.Is(context))
             return RateLimitPartition.GetNoLimiter("unlimited");
         var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
         string partition = keys.TryMatch(context.Request.Headers[AuthOptions.HeaderName].FirstOrDefault(), out var keyId)
@@ -205,119 +214,29 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Outermost: a request id (the client's <c>X-Request-Id</c> when it is 1-64 characters of [A-Za-z0-9._-], else the
-    /// server's trace identifier) echoed in the response, in a logging scope and in every ProblemDetails; and the
-    /// rejected-requests (4xx) and server-errors (5xx) counters by error code.
+    /// The request pipeline, outermost first: request id + error counters, unknown methods, HTTP metrics, error
+    /// handling (exception handler, status-code pages, early body-size check), CORS, rate limits, API-key
+    /// authentication and the read / write policies, the readiness gate, the form reader, Swagger. Each step is a
+    /// named class in Middleware/ (or the framework's).
     /// </summary>
-    public static void UseRequestTelemetry(this WebApplication app)
+    public static void UseApiPipeline(this WebApplication app, ApiMetrics metrics)
     {
-        var metrics = app.Services.GetRequiredService<ApiMetrics>();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SanReid.Api.Requests");
-        app.Use(async (context, next) =>
-        {
-            string? incoming = context.Request.Headers["X-Request-Id"].FirstOrDefault();
-            if (incoming is { Length: > 0 and <= 64 } && incoming.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-                context.TraceIdentifier = incoming;
-            // At send time: the exception handler clears headers set earlier.
-            context.Response.OnStarting(() =>
-            {
-                context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
-                return Task.CompletedTask;
-            });
-            using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = context.TraceIdentifier });
-            try
-            {
-                await next(context);
-            }
-            finally
-            {
-                int status = context.Response.StatusCode;
-                if (status >= 400)
-                {
-                    string code = context.Items[ProblemWriter.CodeItem] as string ?? ErrorCodes.ForStatus(status);
-                    (status < 500 ? metrics.Rejected : metrics.ServerErrors).WithLabels(code).Inc();
-                }
-            }
-        });
-    }
-
-    /// <summary>The HTTP methods the service knows; any other gets 405 before routing and the HTTP metrics.</summary>
-    public static readonly IReadOnlySet<string> KnownMethods = new HashSet<string>(
-        [HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete, HttpMethods.Options],
-        StringComparer.Ordinal);
-
-    /// <summary>
-    /// A request with a made-up method (<c>X123</c>) gets 405 <c>method_not_allowed</c> here, before the HTTP metrics,
-    /// whose <c>method</c> label would otherwise add series for every method a client invents (unbounded /metrics).
-    /// Methods are case-sensitive (RFC 9110 9.1), so <c>get</c> is unknown too.
-    /// </summary>
-    public static void UseKnownMethodsOnly(this WebApplication app) => app.Use(async (context, next) =>
-    {
-        if (!KnownMethods.Contains(context.Request.Method))
-        {
-            context.Response.Headers.Allow = "GET, HEAD, POST, DELETE";
-            await ProblemWriter.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed,
-                "Method not allowed", "Unknown HTTP method; this service answers GET, HEAD, POST and DELETE.");
-            return;
-        }
-        await next(context);
-    });
-
-    /// <summary>
-    /// <c>/api/v1</c> endpoints answer 503 <c>not_ready</c> (Retry-After: 1) until the model and gallery are loaded.
-    /// </summary>
-    public static void UseReadinessGate(this WebApplication app)
-    {
-        var state = app.Services.GetRequiredService<StartupState>();
-        app.Use(async (context, next) =>
-        {
-            if (!state.IsReady && context.GetEndpoint()?.Metadata.GetMetadata<ApiAccess>() is not null)
-            {
-                context.Response.Headers.RetryAfter = "1";
-                await ProblemWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.NotReady, "Not ready",
-                    state.Failure is null ? $"The service is starting ({state.Stage}); see /health/ready." : state.PublicFailure);
-                return;
-            }
-            await next(context);
-        });
-    }
-
-    private const string EndpointItem = "sanreid.endpoint";
-
-    /// <summary>Exception handler, status-code pages (404/405 as ProblemDetails) and the early body-size check.</summary>
-    public static void UseApiErrorHandling(this WebApplication app)
-    {
-        // The exception handler clears the endpoint before it writes the problem; put it back afterwards, so the HTTP
-        // metrics label a rejected request with its route rather than with no endpoint.
-        app.Use(async (context, next) =>
-        {
-            try
-            {
-                await next(context);
-            }
-            finally
-            {
-                if (context.GetEndpoint() is null && context.Items[EndpointItem] is Endpoint endpoint)
-                    context.SetEndpoint(endpoint);
-            }
-        });
+        app.UseMiddleware<RequestTelemetryMiddleware>();
+        app.UseMiddleware<KnownMethodsMiddleware>();
+        app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
+        app.UseMiddleware<EndpointRestoreMiddleware.Restore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.Use((context, next) =>
-        {
-            context.Items[EndpointItem] = context.GetEndpoint();
-            return next(context);
-        });
-        app.Use(async (context, next) =>
-        {
-            // Refuse a declared oversize body before reading it (Kestrel enforces the same limit on chunked bodies).
-            var limit = context.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxBodyBytes;
-            if (context.Request.ContentLength > limit)
-                throw new Microsoft.AspNetCore.Http.BadHttpRequestException(
-                    $"Request body of {context.Request.ContentLength:N0} bytes is over the limit of {limit:N0} bytes.",
-                    StatusCodes.Status413PayloadTooLarge);
-            await next(context);
-        });
+        app.UseMiddleware<EndpointRestoreMiddleware.Capture>();
+        app.UseMiddleware<BodySizeLimitMiddleware>();
+        app.UseCors();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<ReadinessGateMiddleware>();
+        app.UseMiddleware<FormReadingMiddleware>();
+        app.UseSwagger();
+        app.UseSwaggerUI();
     }
 }
 

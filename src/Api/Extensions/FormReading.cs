@@ -24,16 +24,17 @@ public static class FormReading
         ["k", "camera_id", "label", "captured_at", "external_id", "min_score", "from", "to", "after_id", "limit"],
         StringComparer.OrdinalIgnoreCase);
 
-    public static void UseFormReading(this WebApplication app) => app.Use(async (context, next) =>
+    /// <summary>
+    /// Refuses repeated single-valued query parameters and, for a form body, reads the form (multipart with the limits
+    /// above) and refuses repeated single-valued fields. Called by <c>Middleware/FormReadingMiddleware</c>.
+    /// </summary>
+    /// <exception cref="ApiProblemException">400 <c>invalid_field</c> or <c>malformed_multipart</c>.</exception>
+    public static async Task ReadAndCheckAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<ApiAccess>() is not null)
-        {
-            RefuseRepeats(context.Request.Query, "query parameter");
-            if (context.Request.HasFormContentType)
-                RefuseRepeats(await ReadAsync(context), "form field");
-        }
-        await next(context);
-    });
+        RefuseRepeats(context.Request.Query, "query parameter");
+        if (context.Request.HasFormContentType)
+            RefuseRepeats(await ReadAsync(context), "form field");
+    }
 
     private static void RefuseRepeats(IEnumerable<KeyValuePair<string, StringValues>> values, string what)
     {
@@ -51,8 +52,16 @@ public static class FormReading
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
             || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            // application/x-www-form-urlencoded: the framework's reader applies ValueLengthLimit / KeyLengthLimit itself.
-            return await request.ReadFormAsync(context.RequestAborted);
+            // application/x-www-form-urlencoded: the framework's reader applies ValueCountLimit / KeyLengthLimit /
+            // ValueLengthLimit itself; each of its InvalidDataExceptions is a field over a limit.
+            try
+            {
+                return await request.ReadFormAsync(context.RequestAborted);
+            }
+            catch (InvalidDataException e)
+            {
+                throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, e.Message);
+            }
         }
         var form = await ReadMultipartAsync(request.Body, request.ContentType!, options, context.Response.RegisterForDisposeAsync,
             context.RequestAborted);
@@ -73,25 +82,30 @@ public static class FormReading
     /// them when the request ends.</param>
     /// <param name="cancel">Cancels the read.</param>
     /// <exception cref="ApiProblemException">400 <c>invalid_field</c> or <c>malformed_multipart</c>.</exception>
-    /// <exception cref="InvalidDataException">The body is over <see cref="FormOptions.MultipartBodyLengthLimit"/> (413).</exception>
+    /// <exception cref="FormBodyTooLargeException">The body is over <see cref="FormOptions.MultipartBodyLengthLimit"/> (413).</exception>
     /// <exception cref="BadHttpRequestException">Kestrel's body limits (413) or a client that stopped sending.</exception>
     public static async Task<FormCollection> ReadMultipartAsync(Stream body, string contentType, FormOptions options,
         Action<IAsyncDisposable> registerForDispose, CancellationToken cancel)
     {
         if (!MediaTypeHeaderValue.TryParse(contentType, out var type)
             || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
             throw Malformed("The body is not multipart/form-data.");
+        }
+
         string boundary = HeaderUtilities.RemoveQuotes(type.Boundary).ToString();
         if (string.IsNullOrWhiteSpace(boundary))
             throw Malformed("multipart/form-data without a boundary parameter.");
         if (boundary.Length > options.MultipartBoundaryLengthLimit)
             throw Malformed($"The multipart boundary is {boundary.Length} characters; at most {options.MultipartBoundaryLengthLimit} are allowed.");
 
-        var reader = new MultipartReader(boundary, body)
+        // The body limit is counted here (FormBodyTooLargeException, 413), not by MultipartReader, whose limit error is
+        // an InvalidDataException like its malformed-header errors (400) and could only be told apart by its message.
+        var limited = options.MultipartBodyLengthLimit is long bodyLimit and > 0 ? new LengthLimitedStream(body, bodyLimit) : body;
+        var reader = new MultipartReader(boundary, limited)
         {
             HeadersCountLimit = options.MultipartHeadersCountLimit,
             HeadersLengthLimit = options.MultipartHeadersLengthLimit,
-            BodyLengthLimit = options.MultipartBodyLengthLimit,
         };
         var fields = new KeyValueAccumulator();
         var files = new FormFileCollection();
@@ -112,7 +126,7 @@ public static class FormReading
                     throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"A form field name is over {options.KeyLengthLimit} characters.");
                 if (isFile)
                 {
-                    var buffer = new FileBufferingReadStream(section.Body, options.MemoryBufferThreshold, options.MultipartBodyLengthLimit,
+                    var buffer = new FileBufferingReadStream(section.Body, options.MemoryBufferThreshold, bufferLimit: null,
                         () => Environment.GetEnvironmentVariable("ASPNETCORE_TEMP") ?? Path.GetTempPath());
                     registerForDispose(buffer);
                     await buffer.DrainAsync(cancel);
@@ -125,7 +139,7 @@ public static class FormReading
                 }
             }
         }
-        catch (InvalidDataException e) when (!e.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
+        catch (InvalidDataException e)
         {
             throw Malformed(e.Message); // header length / count limits, a bad part header
         }

@@ -11,15 +11,12 @@ public sealed class ApiProblemException(int status, string code, string title, s
     public string Title { get; } = title;
 
     public static ApiProblemException BadRequest(string code, string detail) => new(StatusCodes.Status400BadRequest, code, "Bad request", detail);
-    public static ApiProblemException NotFound(string detail) => new(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "Not found", detail);
 }
 
-/// <summary>The stable error codes of the Api (the <c>code</c> extension of every ProblemDetails).</summary>
+/// <summary>The stable error codes of the Api (the <c>code</c> extension of every ProblemDetails). Image errors carry
+/// Imaging's own codes (<see cref="SanReid.Imaging.ImageInputException.Code"/>: not_an_image, corrupt_image, ...).</summary>
 public static class ErrorCodes
 {
-    public const string NotAnImage = "not_an_image";
-    public const string CorruptImage = "corrupt_image";
-    public const string ImageTooLarge = "image_too_large";
     public const string MissingField = "missing_field";
     public const string TooManyImages = "too_many_images";
     public const string InvalidK = "invalid_k";

@@ -119,9 +119,11 @@ public static class ClientText
     public static void EnsureNormalizationWorks()
     {
         if (Nfc("e\u0301") != "\u00E9")
+        {
             throw new InvalidOperationException(
                 "Unicode normalisation is unavailable (globalization-invariant mode, or ICU missing): the Api normalises " +
                 "client text to NFC. Unset DOTNET_SYSTEM_GLOBALIZATION_INVARIANT and install ICU (Debian: libicu72).");
+        }
     }
 
     /// <summary>

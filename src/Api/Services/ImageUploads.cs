@@ -36,8 +36,11 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
     {
         var files = RequiredFiles(form, field);
         if (files.Count > _limits.MaxImagesPerRequest)
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.TooManyImages,
                 $"{files.Count} images in one request; the limit is {_limits.MaxImagesPerRequest}.");
+        }
+
         return files.Select(Decode).ToList();
     }
 
@@ -72,8 +75,11 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
     {
         var files = form?.GetFiles(field) ?? [];
         if (files.Count == 0)
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.MissingField,
                 $"The multipart form has no file field '{field}'" + OtherFields(form) + ".");
+        }
+
         return files;
     }
 

@@ -80,7 +80,9 @@ public static partial class RequestParsing
             return null;
         if (DateTimeOffset.TryParseExact(value.Trim(), TimestampFormats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal, out var t))
+        {
             return t;
+        }
         // ISO-shaped but no such instant: a month 13, or outside the range once the offset is applied (0001-01-01T00:00:00+01:00).
         bool isoShaped = IsoShape().IsMatch(value.Trim());
         throw ApiProblemException.BadRequest(ErrorCodes.InvalidTimestamp, isoShaped
@@ -104,8 +106,11 @@ public static partial class RequestParsing
             return null;
         value = ClientText.Nfc(value).Trim();
         if (value.Length > maxLength || ClientText.HasHidden(value))
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
                 $"{field} must be at most {maxLength} printable characters (no control or bidi / format characters).");
+        }
+
         return value;
     }
 
@@ -123,7 +128,11 @@ public static partial class RequestParsing
             return null;
         return new GalleryFilter
         {
-            IncludeCameras = include, ExcludeCameras = exclude, CapturedFrom = fromTime, CapturedTo = toTime, Label = labelText,
+            IncludeCameras = include,
+            ExcludeCameras = exclude,
+            CapturedFrom = fromTime,
+            CapturedTo = toTime,
+            Label = labelText,
         };
     }
 
@@ -133,11 +142,17 @@ public static partial class RequestParsing
         long after = 0;
         if (!string.IsNullOrWhiteSpace(afterId)
             && (!long.TryParse(afterId.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out after) || after < 0))
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidPaging, $"after_id must be a non-negative integer; got '{Clip(afterId)}'.");
+        }
+
         int size = defaultLimit;
         if (!string.IsNullOrWhiteSpace(limit)
             && (!int.TryParse(limit.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out size) || size < 1 || size > maxLimit))
+        {
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidPaging, $"limit must be an integer from 1 to {maxLimit}; got '{Clip(limit)}'.");
+        }
+
         return (after, size);
     }
 

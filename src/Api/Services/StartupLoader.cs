@@ -32,12 +32,18 @@ public sealed class StartupLoader(
         var model = modelOptions.Value;
         string path = ContentPaths.Resolve(model.Path, environment.ContentRootPath);
         if (!File.Exists(path))
+        {
             throw new FileNotFoundException(
                 $"Model file not found: {path}. Create the default one with scripts/ensure-model.sh or set SanReid:Model:Path.", path);
+        }
+
         if (model.ExecutionProvider == "cuda" && OnnxEmbedder.ProbeCuda(model.CudaDeviceId) is { } error)
+        {
             throw new InvalidOperationException(
                 $"SanReid:Model:ExecutionProvider is 'cuda' but the CUDA provider could not load: {error} "
                 + "Install the CUDA 13 and cuDNN 9 libraries ONNX Runtime 1.31 needs, or set SanReid:Model:ExecutionProvider to auto or cpu.");
+        }
+
         var started = Stopwatch.StartNew();
         _loading = Task.Run(() => Load(started), CancellationToken.None);
         return Task.CompletedTask;

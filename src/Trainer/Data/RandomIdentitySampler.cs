@@ -53,9 +53,6 @@ public sealed class RandomIdentitySampler
     /// <summary>Batch size P x K.</summary>
     public int BatchSize => P * K;
 
-    /// <summary>Distinct identities in the dataset.</summary>
-    public int NumIdentities => indicesByIdentity.Length;
-
     /// <summary>
     /// The batches of one epoch: each an array of P x K dataset indices, K consecutive per identity. Calling twice with
     /// the same epoch returns the same batches.

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
 namespace SanReid.Trainer.Evaluation;
@@ -14,7 +15,13 @@ internal static class FeatureMath
     /// when both norm arrays are given. Result (i, j) goes to <c>buffer[i * stride + offset + j]</c>.
     /// </summary>
     /// <remarks>Columns are taken 128 at a time (256 KB of 512-d features, cache-resident) and each block is read once
-    /// for all the rows, four rows per pass; blocks run in parallel.</remarks>
+    /// for all the rows, four rows per pass; blocks run in parallel.
+    /// <para>Why the hand-written <see cref="Dot4"/> stays instead of <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// per row: each column load feeds four rows' multiply-adds. Measured on 1,000 x 15,913 x 512 (Market-1501's gallery
+    /// size), this loop with Dot4 against the same loop calling TensorPrimitives.Dot per row, 2 shared cores (AMD EPYC,
+    /// 3 runs): 2.16 / 1.17 / 1.01 s against 2.43 / 1.96 / 2.97 s, TensorPrimitives 1.1-2.9x slower (a throwaway
+    /// console program, /tmp/dotbench, not kept). Rows left over after the groups of four use <see cref="RowDot"/>, whose
+    /// summation order is Dot4's, so a row's scores do not depend on its position in the batch.</para></remarks>
     public static void Block(
         float[] rows,
         int rowStart,
@@ -51,7 +58,7 @@ internal static class FeatureMath
                     {
                         for (var r = 0; r < n; r++)
                         {
-                            dots[r] = Dot(rows.AsSpan((rowStart + i + r) * dimension, dimension), column);
+                            dots[r] = RowDot(rows.AsSpan((rowStart + i + r) * dimension, dimension), column);
                         }
                     }
 
@@ -73,14 +80,10 @@ internal static class FeatureMath
         for (var row = 0; row < features.Length / dimension; row++)
         {
             var src = features.AsSpan(row * dimension, dimension);
-            var norm = MathF.Sqrt(Dot(src, src));
-            var dst = result.AsSpan(row * dimension, dimension);
+            var norm = TensorPrimitives.Norm(src);
             if (norm > 0f)
             {
-                for (var k = 0; k < dimension; k++)
-                {
-                    dst[k] = src[k] / norm;
-                }
+                TensorPrimitives.Divide(src, norm, result.AsSpan(row * dimension, dimension));
             }
         }
 
@@ -93,15 +96,17 @@ internal static class FeatureMath
         var norms = new float[features.Length / dimension];
         for (var row = 0; row < norms.Length; row++)
         {
-            var v = features.AsSpan(row * dimension, dimension);
-            norms[row] = Dot(v, v);
+            norms[row] = TensorPrimitives.SumOfSquares(features.AsSpan(row * dimension, dimension));
         }
 
         return norms;
     }
 
-    /// <summary>Dot product (SIMD, then the tail).</summary>
-    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    /// <summary>Dot product (TensorPrimitives).</summary>
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorPrimitives.Dot(a, b);
+
+    /// <summary>One row's dot product in <see cref="Dot4"/>'s summation order (see <see cref="Block"/>).</summary>
+    private static float RowDot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var va = MemoryMarshal.Cast<float, Vector<float>>(a);
         var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
@@ -120,7 +125,7 @@ internal static class FeatureMath
         return sum;
     }
 
-    /// <summary>Dot products of four consecutive rows of <paramref name="fourRows"/> (4 x D) with <paramref name="b"/> (D); same summation order as <see cref="Dot"/>.</summary>
+    /// <summary>Dot products of four consecutive rows of <paramref name="fourRows"/> (4 x D) with <paramref name="b"/> (D); same summation order as <see cref="RowDot"/>.</summary>
     private static void Dot4(ReadOnlySpan<float> fourRows, ReadOnlySpan<float> b, Span<float> result)
     {
         var d = b.Length;

@@ -42,7 +42,7 @@ public static class BackboneNames
     };
 
     /// <summary>Channels out of the residual block: 1 for BasicBlock, 4 for Bottleneck (times the stage width).</summary>
-    public static int Expansion(this Backbone backbone) => backbone == Backbone.ResNet50 ? 4 : 1;
+    public static int Expansion(this Backbone backbone) => backbone == Backbone.ResNet50 ? Bottleneck.Expansion : 1;
 
     /// <summary>Channels of the layer4 map and of the pooled backbone vector: 512 (resnet18) or 2048 (resnet50).</summary>
     public static int FeatureChannels(this Backbone backbone) => 512 * backbone.Expansion();

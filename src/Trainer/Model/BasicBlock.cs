@@ -10,8 +10,6 @@ namespace SanReid.Trainer.Model;
 /// </summary>
 internal sealed class BasicBlock : Module<Tensor, Tensor>
 {
-    public const int Expansion = 1;
-
     private readonly Module<Tensor, Tensor> conv1;
     private readonly Module<Tensor, Tensor> bn1;
     private readonly Module<Tensor, Tensor> relu;

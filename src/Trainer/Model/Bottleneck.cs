@@ -11,6 +11,7 @@ namespace SanReid.Trainer.Model;
 /// </summary>
 internal sealed class Bottleneck : Module<Tensor, Tensor>
 {
+    /// <summary>Output channels per stage width; <see cref="BackboneNames.Expansion"/> reads it.</summary>
     public const int Expansion = 4;
 
     private readonly Module<Tensor, Tensor> conv1;

@@ -8,6 +8,16 @@ namespace SanReid.Trainer.Training;
 /// parameters: <c>{prefix}.state.{i}.exp_avg</c>, <c>.exp_avg_sq</c>, <c>.max_exp_avg_sq</c> (AMSGrad) and
 /// <c>.step</c> (int64 [1]), i = the parameter's position in the optimiser (its param groups in order).
 /// </summary>
+/// <remarks>
+/// Why not TorchSharp's own <c>Optimizer.save_state_dict(path)</c> / <c>load_state_dict(path)</c> (0.107.0): tried on
+/// an AMSGrad Adam over a Linear(8, 4) after 3 steps (a throwaway xunit probe, not kept), they round-trip (step 3/3,
+/// equal moments) but write TorchSharp's own BinaryWriter stream (528 bytes starting 04 "Adam" 01 02 ...), which no
+/// safetensors or PyTorch reader opens, whereas every other checkpoint file is safetensors with PyTorch's names and the
+/// checkpoints of existing runs hold <c>optimizer.safetensors</c>. A model of another shape or parameter count fails
+/// there with <c>ArgumentException</c> "Mismatched tensor shape while loading" / "different number of states", naming
+/// neither the file nor the key; <see cref="Restore"/> names both. The state itself is still TorchSharp's
+/// (<c>state_dict().State</c>); only its file format is ours.
+/// </remarks>
 public static class OptimizerState
 {
     /// <summary>Copies of the optimiser's per-parameter state (CPU tensors owned by the caller).</summary>

@@ -1,3 +1,6 @@
+using System.Globalization;
+using CsvHelper;
+using CsvHelper.Configuration;
 using SanReid.Trainer.Data;
 
 namespace SanReid.Trainer.Training;
@@ -46,27 +49,25 @@ public static class PairsCsv
         return (pairs.Where(p => !heldIds.Contains(p.Identity)).ToList(), pairs.Where(p => heldIds.Contains(p.Identity)).ToList());
     }
 
+    // RFC 4180 through CsvHelper (quoted fields, CRLF, blank lines skipped); the header names the columns.
     private static List<IdentifiedPair> LoadCsv(string file)
     {
         var root = Path.GetDirectoryName(Path.GetFullPath(file))!;
-        var lines = File.ReadAllLines(file);
-        if (lines.Length == 0 || !lines[0].StartsWith("image,texture", StringComparison.Ordinal))
+        using var reader = new StreamReader(file);
+        using var parser = new CsvParser(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { DetectColumnCountChanges = false });
+        if (!parser.Read() || parser.Record is not ["image", "texture", ..])
         {
             throw new ReidDatasetException($"{file}: expected a header 'image,texture[,identity]'.");
         }
 
         var result = new List<IdentifiedPair>();
-        for (var i = 1; i < lines.Length; i++)
+        while (parser.Read())
         {
-            if (lines[i].Length == 0)
-            {
-                continue;
-            }
-
-            var parts = lines[i].Split(',');
+            var parts = parser.Record!;
+            int line = parser.RawRow;
             if (parts.Length < 2)
             {
-                throw new ReidDatasetException($"{file} line {i + 1}: expected image,texture[,identity], got '{lines[i]}'.");
+                throw new ReidDatasetException($"{file} line {line}: expected image,texture[,identity], got '{parser.RawRecord.TrimEnd('\r', '\n')}'.");
             }
 
             var pair = new TexturePair(Path.GetFullPath(Path.Combine(root, parts[0])), Path.GetFullPath(Path.Combine(root, parts[1])));
@@ -74,7 +75,7 @@ public static class PairsCsv
             {
                 if (!File.Exists(f))
                 {
-                    throw new ReidDatasetException($"{file} line {i + 1}: file '{f}' does not exist.");
+                    throw new ReidDatasetException($"{file} line {line}: file '{f}' does not exist.");
                 }
             }
 

@@ -15,10 +15,21 @@ internal static class SafetensorsHeader
 
     private static readonly Dictionary<string, int> ElementBytes = new(StringComparer.Ordinal)
     {
-        ["BOOL"] = 1, ["U8"] = 1, ["I8"] = 1, ["F8_E4M3"] = 1, ["F8_E5M2"] = 1,
-        ["I16"] = 2, ["U16"] = 2, ["F16"] = 2, ["BF16"] = 2,
-        ["I32"] = 4, ["U32"] = 4, ["F32"] = 4,
-        ["I64"] = 8, ["U64"] = 8, ["F64"] = 8,
+        ["BOOL"] = 1,
+        ["U8"] = 1,
+        ["I8"] = 1,
+        ["F8_E4M3"] = 1,
+        ["F8_E5M2"] = 1,
+        ["I16"] = 2,
+        ["U16"] = 2,
+        ["F16"] = 2,
+        ["BF16"] = 2,
+        ["I32"] = 4,
+        ["U32"] = 4,
+        ["F32"] = 4,
+        ["I64"] = 8,
+        ["U64"] = 8,
+        ["F64"] = 8,
     };
 
     /// <summary>Validates the header of <paramref name="path"/>.</summary>

@@ -40,8 +40,10 @@ public static class ApiClient
             {
                 var colour = new Rgb24((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256));
                 for (int y = by; y < Math.Min(by + block, height); y++)
+                {
                     for (int x = bx; x < Math.Min(bx + block, width); x++)
                         image[x, y] = colour;
+                }
             }
         }
         using var stream = new MemoryStream();

@@ -52,8 +52,11 @@ public class ApiFactory : WebApplicationFactory<Program>
         _overrides = overrides;
         _withApiKey = withApiKey;
         if (!File.Exists(RepoPaths.DefaultModel))
+        {
             throw new InvalidOperationException(
                 $"Model {RepoPaths.DefaultModel} is missing: run scripts/ensure-model.sh (scripts/test.sh does) first.");
+        }
+
         Directory.CreateDirectory(_dir);
         // Port 0 through the server URLs rather than UseKestrel(0): the factory's own port set-up races with a host that
         // starts quickly (start-up no longer waits for the model) and throws "Addresses cannot be modified".

@@ -1,5 +1,5 @@
-using SanReid.Synthesis.Tests;
 using SanReid.Synthesis;
+using SanReid.Synthesis.Tests;
 using SanReid.Trainer.Data;
 
 namespace SanReid.Trainer.Tests.Synthesis;

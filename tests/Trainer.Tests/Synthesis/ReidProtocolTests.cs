@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using SanReid.Synthesis.Tests;
 using SanReid.Synthesis;
+using SanReid.Synthesis.Tests;
 using SanReid.Trainer.Data;
 
 namespace SanReid.Trainer.Tests.Synthesis;

@@ -1,5 +1,5 @@
-using SanReid.Synthesis.Tests;
 using SanReid.Synthesis;
+using SanReid.Synthesis.Tests;
 using SanReid.Trainer.Tests.Cli;
 
 namespace SanReid.Trainer.Tests.Synthesis;

@@ -1,5 +1,5 @@
-using SanReid.Trainer.Data;
 using SanReid.Synthesis;
+using SanReid.Trainer.Data;
 using SanReid.Trainer.Training;
 using SanReid.Trainer.Weights;
 

@@ -84,11 +84,15 @@ public class ResNet18OnnxImporterTests(ITestOutputHelper output)
         var random = new Random(seed);
         var data = new float[3 * 224 * 224];
         for (int c = 0; c < 3; c++)
-        for (int y = 0; y < 224; y++)
-        for (int x = 0; x < 224; x++)
         {
-            var smooth = 127.5 + 100 * Math.Sin((x * (c + 1) + y * (3 - c)) / 37.0);
-            data[(c * 224 + y) * 224 + x] = (float)Math.Clamp(smooth + random.NextDouble() * 40 - 20, 0, 255);
+            for (int y = 0; y < 224; y++)
+            {
+                for (int x = 0; x < 224; x++)
+                {
+                    var smooth = 127.5 + 100 * Math.Sin((x * (c + 1) + y * (3 - c)) / 37.0);
+                    data[(c * 224 + y) * 224 + x] = (float)Math.Clamp(smooth + random.NextDouble() * 40 - 20, 0, 255);
+                }
+            }
         }
 
         return data;

@@ -1,8 +1,8 @@
+using SanReid.Trainer.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-using SanReid.Trainer.Model;
 
 namespace SanReid.Trainer.Model.Decoder;
 
