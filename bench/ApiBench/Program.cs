@@ -6,10 +6,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SanReid.Api.Extensions;
 using SanReid.Api.Services;
 using SanReid.Imaging;
+using SanReid.Inference;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
-using SanReid.Inference;
 
 // Embeddings/s through POST /api/v1/embeddings on a real Kestrel (127.0.0.1) versus the same ONNX model called
 // in-process (CropDecoder + OnnxEmbedder, the work the endpoint does minus HTTP, multipart and JSON).
@@ -186,8 +186,11 @@ internal static class BenchProgram
         {
             using var image = new Image<Rgb24>(64, 128);
             for (int y = 0; y < 128; y++)
+            {
                 for (int x = 0; x < 64; x++)
                     image[x, y] = new Rgb24((byte)random.Next(256), (byte)(y * 2), (byte)(x * 4));
+            }
+
             using var stream = new MemoryStream();
             image.Save(stream, new JpegEncoder { Quality = 90 });
             generated.Add(stream.ToArray());

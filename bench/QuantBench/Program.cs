@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using SanReid.Api.Extensions;
-using SanReid.Inference;
 using SanReid.Imaging;
+using SanReid.Inference;
 
 // int8 against fp32 embeddings/s in one process: the same crops, the Api's OnnxEmbedder on ONNX Runtime's CPU provider,
 // batch 1 and 8, the two models measured in alternating rounds so that a busy shared machine slows both alike.

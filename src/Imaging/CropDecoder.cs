@@ -251,8 +251,11 @@ public static class CropDecoder
         if (format is null)
         {
             if (UnsupportedFormats.Name(bytes) is { } known)
+            {
                 throw new UnsupportedImageException(
                     $"The data is a {known} image; this service decodes {UnsupportedFormats.Accepted} only. Convert it to one of those.");
+            }
+
             throw new NotAnImageException(NotAnImageMessage);
         }
         // Every header field ImageSharp turns into a seek or an allocation (chunk and segment lengths, offsets, counts) is
@@ -294,12 +297,17 @@ public static class CropDecoder
         if (info.Width <= 0 || info.Height <= 0)
             throw new CorruptImageException($"The {format.Name} header declares a zero size ({info.Width}x{info.Height}).");
         if (info.Width > options.MaxSide || info.Height > options.MaxSide)
+        {
             throw new ImageTooLargeException(
                 $"The {format.Name} header declares {info.Width}x{info.Height}; the limit is {options.MaxSide:N0} pixels a side.");
+        }
+
         long pixels = (long)info.Width * info.Height;
         if (pixels > options.MaxPixels)
+        {
             throw new ImageTooLargeException(
                 $"The {format.Name} header declares {info.Width}x{info.Height} = {pixels:N0} pixels; the limit is {options.MaxPixels:N0}.");
+        }
         // After the size check, so a small file claiming a huge size is "too large" rather than "truncated" (and the PNG
         // inflate is bounded by the pixel limit).
         if (format == BmpFormat.Instance)
@@ -389,7 +397,10 @@ public static class CropDecoder
             if (ns is null || ns == "System" || ns.StartsWith("System.", StringComparison.Ordinal)
                 || ns.StartsWith("Internal.", StringComparison.Ordinal)
                 || ns is "SixLabors" or "SixLabors.ImageSharp" or "SixLabors.ImageSharp.Memory" or "SixLabors.ImageSharp.IO")
+            {
                 continue;
+            }
+
             return ns.StartsWith("SixLabors.ImageSharp.Formats", StringComparison.Ordinal)
                 || ns.StartsWith("SixLabors.ImageSharp.Metadata.Profiles", StringComparison.Ordinal);
         }

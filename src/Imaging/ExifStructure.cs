@@ -55,9 +55,12 @@ internal static class ExifStructure
         if (offset > reader.Length - 2)
             return 0; // ImageSharp skips a directory outside the block
         if (!visited.Add(offset))
+        {
             throw Corrupt(container, viaTag == 0
                 ? $"its directory at byte {offset:N0} is reached twice (a loop)"
                 : $"its {PointerName(viaTag)} pointer leads to the directory at byte {offset:N0}, which was already read (a loop)");
+        }
+
         int count = reader.U16(offset);
         long at = offset + 2;
         for (int i = 0; i < count && reader.Length - at >= 12; i++, at += 12)
@@ -68,13 +71,19 @@ internal static class ExifStructure
             if (size == 0)
                 continue; // unknown type: ImageSharp skips the entry
             if (valueCount * size > Math.Max(4, reader.Length))
+            {
                 throw Corrupt(container,
                     $"its tag {tag} declares {valueCount:N0} values of {size} bytes, more than the {reader.Length:N0}-byte EXIF block holds");
+            }
+
             if (tag is not (ExifPointer or GpsPointer))
                 continue;
             if (isSub)
+            {
                 throw Corrupt(container,
                     $"its {PointerName(tag)} pointer is inside a sub-directory (EXIF puts it in the first directory only)");
+            }
+
             if (type is 3 or 4 or 13 && valueCount >= 1)
                 subDirectories!.Add((type == 3 ? reader.U16(at + 8) : reader.U32(at + 8), tag));
         }

@@ -37,8 +37,11 @@ internal static class GifStructure
                     // codes cannot index a colour table of at most 256 entries; ImageSharp decodes such data as noise.
                     int minimumCodeSize = data[pos++];
                     if (minimumCodeSize is < 2 or > 8)
+                    {
                         throw new CorruptImageException(
                             $"The GIF's first image declares an LZW minimum code size of {minimumCodeSize}; it must be 2 to 8.");
+                    }
+
                     SkipSubBlocks(data, pos);
                     return;
                 case Trailer:

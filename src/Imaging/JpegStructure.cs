@@ -105,23 +105,31 @@ internal static class JpegStructure
             if (frame is null)
                 throw new CorruptImageException("The JPEG has a scan before any frame header (SOF marker): it declares no image size.");
             if (++scans > maxScans)
+            {
                 throw new CorruptImageException(
                     $"The JPEG has more than {maxScans} scans; the limit is {maxScans} (encoders write at most a few dozen, " +
                     "more is a decoding-cost attack).");
+            }
+
             pos = SkipEntropyCodedData(data, pos, scans, out long codedBytes);
             if (!scanData)
                 continue;
             var (blocks, minBitsPerBlock) = frame.ScanBlocks(payload);
             if (codedBytes * 8 < blocks * minBitsPerBlock)
+            {
                 throw new CorruptImageException(
                     $"The JPEG's scan {scans} holds {codedBytes:N0} bytes of coded data, but its {blocks:N0} blocks of 8x8 " +
                     $"need at least {(blocks * minBitsPerBlock + 7) / 8:N0} ({minBitsPerBlock} bit{(minBitsPerBlock == 1 ? "" : "s")} a block): the data is " +
                     "cut off or forged.");
+            }
+
             scanPixels += blocks * 64;
             if (scanPixels > maxScanPixels)
+            {
                 throw new ImageTooLargeException(
                     $"The {frame.Width}x{frame.Height} JPEG's first {scans} scans already cover {scanPixels:N0} pixels " +
                     $"together; the limit is {maxScanPixels:N0} (each scan is a pass over the image: too many scans for its size).");
+            }
         }
     }
 
@@ -174,10 +182,12 @@ internal static class JpegStructure
             _parts.Add((at, length));
             Bytes += length;
             if (_parts.Count > MaxProfileSegments || Bytes > MaxProfileBytes)
+            {
                 throw new ImageTooLargeException(
                     $"The JPEG's {name} metadata is split over {_parts.Count:N0} segments of {Bytes:N0} bytes so far; the " +
                     $"limit is {MaxProfileSegments} segments and {MaxProfileBytes:N0} bytes (a profile is at most a few " +
                     "hundred KB; joining more costs the decoder a copy per segment).");
+            }
         }
 
         public byte[] Join(ReadOnlySpan<byte> data)

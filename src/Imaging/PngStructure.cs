@@ -37,8 +37,11 @@ internal static class PngStructure
             uint length = BinaryPrimitives.ReadUInt32BigEndian(data[pos..]);
             var type = data.Slice(pos + 4, 4);
             if (length > int.MaxValue || length > (uint)(data.Length - pos - 12))
+            {
                 throw new CorruptImageException(
                     $"The PNG is truncated: its {ChunkName(type)} chunk declares {length:N0} bytes, past the end of the file.");
+            }
+
             var body = data.Slice(pos + 8, (int)length);
             pos += 12 + (int)length;
 
@@ -46,7 +49,9 @@ internal static class PngStructure
                 throw new CorruptImageException($"The PNG starts with a {ChunkName(type)} chunk instead of IHDR.");
             first = false;
             if (type.SequenceEqual("IDAT"u8))
+            {
                 sawData = true;
+            }
             else if (type.SequenceEqual("IEND"u8))
             {
                 if (!sawData)
@@ -54,7 +59,9 @@ internal static class PngStructure
                 return;
             }
             else if (type.SequenceEqual("eXIf"u8))
+            {
                 ExifStructure.Check(body, "PNG eXIf chunk");
+            }
             else
             {
                 bool rawExif = IsRawExifProfile(type, body);
@@ -64,14 +71,19 @@ internal static class PngStructure
                     using var text = rawExif ? new MemoryStream() : null;
                     inflatedBudget -= Inflate(compressed, inflatedBudget + 1, text);
                     if (inflatedBudget < 0)
+                    {
                         throw new ImageTooLargeException(
                             $"The PNG's compressed text ({ChunkName(type)} chunk) inflates to more than " +
                             $"{MaxInflatedTextBytes:N0} bytes; refused as a decompression bomb.");
+                    }
+
                     if (text is not null)
                         CheckRawExifProfile(System.Text.Encoding.Latin1.GetString(text.GetBuffer(), 0, (int)text.Length));
                 }
                 else if (rawExif)
+                {
                     CheckRawExifProfile(System.Text.Encoding.Latin1.GetString(UncompressedText(type, body)));
+                }
             }
         }
     }
@@ -98,7 +110,9 @@ internal static class PngStructure
         int bitsPerPixel = channels * bitDepth;
         long expected = 0;
         if (interlace == 0)
+        {
             expected = FilteredSize(width, height, bitsPerPixel);
+        }
         else
         {
             ReadOnlySpan<int> x0 = [0, 4, 0, 2, 0, 1, 0], y0 = [0, 0, 4, 0, 2, 0, 1], dx = [8, 8, 4, 4, 2, 2, 1], dy = [8, 8, 8, 4, 4, 2, 2];
@@ -125,9 +139,11 @@ internal static class PngStructure
         idat.Position = 0;
         long inflated = idat.Length == 0 ? 0 : Inflate(idat, expected, keep: null);
         if (inflated < expected)
+        {
             throw new CorruptImageException(
                 $"The PNG is truncated: its pixel data inflates to {inflated:N0} bytes, but {width}x{height} at " +
                 $"{bitsPerPixel} bits per pixel{(interlace == 0 ? "" : ", interlaced,")} needs {expected:N0}.");
+        }
     }
 
     private static long FilteredSize(long width, long height, int bitsPerPixel) => height * (1 + (width * bitsPerPixel + 7) / 8);
@@ -188,7 +204,10 @@ internal static class PngStructure
         int lineEnd = span.IndexOf('\n');
         if (lineEnd < 0 || !int.TryParse(span[..lineEnd], System.Globalization.NumberStyles.Integer,
                 System.Globalization.CultureInfo.InvariantCulture, out int declared))
+        {
             throw RawExifCorrupt("its length line is not a decimal number");
+        }
+
         const int header = 6; // "Exif\0\0"
         if (declared < header)
             return; // ImageSharp ignores it

@@ -64,8 +64,11 @@ internal static class TiffStructure
             // ImageSharp 2.1 adds an EXIF or GPS pointer met inside a sub-directory to the list of sub-directories it is
             // walking ("Collection was modified"); the EXIF specification puts both pointers in the main directory only.
             if (via != 0 && ifd.SubDirectories.Find(s => s.Tag is ExifIfd or GpsIfd) is { Tag: not 0 } nested)
+            {
                 throw Corrupt($"its sub-directory at byte {offset:N0} (reached by tag {via}) holds another directory pointer " +
                     $"(tag {nested.Tag}); EXIF and GPS pointers belong in an image directory");
+            }
+
             foreach (var sub in ifd.SubDirectories)
                 pending.Enqueue(sub);
             if (first)
@@ -200,15 +203,20 @@ internal static class TiffStructure
             if (b == 0 || b > 128)
                 throw Corrupt($"its BitsPerSample value {i} is {b:N0}");
             if (b > 32)
+            {
                 throw new UnsupportedImageException(
                     $"The TIFF has {b} bits per sample; this decoder reads at most 32 (ImageSharp 2.1). Convert it to 8 or 16 bits.");
+            }
+
             if (i < sampleBits.Length)
                 sampleBits[i] = b;
             bitsPerPixel += b;
         }
         if (samples > 4)
+        {
             throw new UnsupportedImageException(
                 $"The TIFF has {samples:N0} samples per pixel; this decoder reads at most 4 (grey, RGB, RGBA). Convert it to RGB.");
+        }
 
         // RowsPerStrip sizes ImageSharp's strip buffer (width x rows x bytes a pixel, allocated and cleared) without looking
         // at the height: 300,000 rows for a 1-row image cost 900 MB. Any value from the height up means "one strip"
@@ -230,8 +238,10 @@ internal static class TiffStructure
         long stripsPerImage = (height + rows - 1) / rows;
         long expected = planar ? stripsPerImage * samples : stripsPerImage;
         if (offsets.Count < expected)
+        {
             throw Corrupt($"its first image has {offsets.Count:N0} strip{(offsets.Count == 1 ? "" : "s")}, but {height:N0} rows in strips of {rows:N0} rows " +
                 $"{(planar ? $"for each of {samples} planes " : "")}need {expected:N0}");
+        }
 
         // Uncompressed strips have a known size: each must hold its rows (YCbCr subsampling changes it; not checked).
         if (Number(tiff, ifd, Compression, 1) != 1 || Number(tiff, ifd, Photometric, 2) == 6)
@@ -244,8 +254,10 @@ internal static class TiffStructure
             long needed = (width * pixelBits + 7) / 8 * stripRows;
             long length = tiff.Value(counts, i);
             if (length < needed)
+            {
                 throw Corrupt($"its uncompressed strip {i:N0} holds {length:N0} bytes, but its {stripRows:N0} rows of " +
                     $"{width:N0} pixels at {pixelBits} bits need {needed:N0}");
+            }
         }
     }
 

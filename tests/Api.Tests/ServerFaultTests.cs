@@ -29,8 +29,11 @@ public sealed class ServerFaultTests : IDisposable
             stream.ReadExactly(head);
             stream.Position = 0;
             if (head is [(byte)'B', (byte)'M'])
+            {
                 throw new FileNotFoundException(
                     "Could not load file or assembly 'SixLabors.ImageSharp, Version=2.0.0.0'. The system cannot find the file specified.");
+            }
+
             return CropDecoder.DecodeAndResize(stream, options, cancellationToken);
         }));
 

@@ -205,8 +205,14 @@ internal static class HandTiff
         pixels ??= Pixels(width, height);
         var entries = new SortedDictionary<ushort, (ushort Type, uint[] Values)>
         {
-            [256] = (4, [(uint)width]), [257] = (4, [(uint)height]), [258] = (3, [8, 8, 8]), [259] = (3, [1]),
-            [262] = (3, [2]), [273] = (4, [8]), [277] = (3, [3]), [278] = (4, [rowsPerStrip ?? (uint)height]),
+            [256] = (4, [(uint)width]),
+            [257] = (4, [(uint)height]),
+            [258] = (3, [8, 8, 8]),
+            [259] = (3, [1]),
+            [262] = (3, [2]),
+            [273] = (4, [8]),
+            [277] = (3, [3]),
+            [278] = (4, [rowsPerStrip ?? (uint)height]),
             [279] = (4, [(uint)pixels.Length]),
         };
         foreach (var (tag, type, values) in replace)
@@ -223,7 +229,9 @@ internal static class HandTiff
             var data = values.SelectMany(v => type == 3 ? Le16((ushort)v) : Le32(v)).ToArray();
             o.AddRange([.. Le16(tag), .. Le16(type), .. Le32((uint)values.Length)]);
             if (data.Length <= 4)
+            {
                 o.AddRange(data.Concat(new byte[4 - data.Length]));
+            }
             else
             {
                 o.AddRange(Le32((uint)(extra + outside.Count)));

@@ -110,9 +110,12 @@ public static class GalleryBulkApi
                 CheckEmbedding(embedding, d, $"items[{i}].embedding");
                 string? externalId = RequestParsing.Text(row.ExternalId, $"items[{i}].external_id");
                 if (externalId is not null && !externalIds.TryAdd(externalId, i))
+                {
                     throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
                         $"items[{i}].external_id repeats items[{externalIds[externalId]}].external_id ('{ClientText.ForDisplay(externalId)}'): "
                         + "an external id names one item; nothing was stored.");
+                }
+
                 items.Add(new NewGalleryItem(
                     embedding,
                     externalId,

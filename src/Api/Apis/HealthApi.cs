@@ -18,17 +18,17 @@ public static class HealthApi
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson })
             .WithTags("Health");
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
-            {
-                Predicate = c => c.Tags.Contains(ReadyTag),
-                ResponseWriter = WriteJson,
-                // Degraded = still loading: not ready for traffic (unless the check says it is serving: WriteJson).
-                ResultStatusCodes =
+        {
+            Predicate = c => c.Tags.Contains(ReadyTag),
+            ResponseWriter = WriteJson,
+            // Degraded = still loading: not ready for traffic (unless the check says it is serving: WriteJson).
+            ResultStatusCodes =
                 {
                     [HealthStatus.Healthy] = StatusCodes.Status200OK,
                     [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
                     [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
                 },
-            })
+        })
             .WithTags("Health");
         return app;
     }
@@ -38,7 +38,10 @@ public static class HealthApi
         context.Response.ContentType = "application/json; charset=utf-8";
         if (report.Status == HealthStatus.Degraded
             && report.Entries.Values.All(e => e.Status == HealthStatus.Healthy || e.Data.ContainsKey(ServingKey)))
+        {
             context.Response.StatusCode = StatusCodes.Status200OK;
+        }
+
         var body = new Dictionary<string, object?>
         {
             ["status"] = report.Status.ToString(),

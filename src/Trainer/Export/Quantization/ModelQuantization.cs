@@ -3,8 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Onnx;
-using SanReid.Trainer.Data;
 using SanReid.Inference;
+using SanReid.Trainer.Data;
 
 namespace SanReid.Trainer.Export.Quantization;
 
