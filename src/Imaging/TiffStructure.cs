@@ -169,7 +169,7 @@ internal static class TiffStructure
     /// reads); RowsPerStrip is clamped to the height in place (see below); there must be a strip for every row (per
     /// plane for planar data); and each uncompressed strip must hold its rows (ImageSharp fills what is missing with zeros).
     /// </summary>
-    /// <exception cref="CorruptImageException">Inconsistent sample counts, 0 or over 128 bits per sample, RowsPerStrip 0, too few strips, an uncompressed
+    /// <exception cref="CorruptImageException">SamplesPerPixel 0 or over 65,535, inconsistent sample counts, 0 or over 128 bits per sample, RowsPerStrip 0, too few strips, an uncompressed
     /// strip shorter than its rows.</exception>
     /// <exception cref="UnsupportedImageException">33 to 128 bits per sample or more than 4 samples per pixel.</exception>
     public static void CheckLayout(Span<byte> data)
@@ -190,15 +190,20 @@ internal static class TiffStructure
         long samples = Number(tiff, ifd, SamplesPerPixel, 1);
         var bits = ifd.Entries.Find(e => e.Tag == BitsPerSample);
         long bitCount = bits is null || TypeSize(bits.Type) == 0 ? 0 : bits.Count;
-        if (samples == 0)
-            throw Corrupt("its SamplesPerPixel is 0");
+        // TIFF 6.0 stores SamplesPerPixel as a SHORT: 0, more than 65,535 (or a negative LONG8) is a damaged field.
+        if (samples <= 0 || samples > ushort.MaxValue)
+            throw Corrupt($"its SamplesPerPixel is {(ulong)samples:N0}, not 1 to 65,535");
         if (bitCount != 0 && bitCount != 1 && bitCount != samples)
             throw Corrupt($"it declares {samples:N0} samples per pixel but {bitCount:N0} BitsPerSample values");
+        // One pass over the BitsPerSample values the file holds (bitCount, bounded by its length), never over the header's
+        // SamplesPerPixel: a single value (or none) stands for every sample. A 318-byte file claiming 436,207,617 samples
+        // and one BitsPerSample value kept a loop over the samples busy for 26 s (found by fuzzing).
+        long distinct = bitCount == samples ? samples : 1;
         long bitsPerPixel = 0;
         var sampleBits = new long[Math.Min(samples, 4)];
-        for (long i = 0; i < samples; i++)
+        for (long i = 0; i < distinct; i++)
         {
-            long b = bits is null || bitCount == 0 ? 1 : tiff.Value(bits, bitCount == 1 ? 0 : i);
+            long b = bits is null || bitCount == 0 ? 1 : tiff.Value(bits, i);
             // No TIFF sample is wider than 128 bits (complex 64-bit floats); 0 or more is a damaged field, not a format.
             if (b == 0 || b > 128)
                 throw Corrupt($"its BitsPerSample value {i} is {b:N0}");
@@ -208,9 +213,11 @@ internal static class TiffStructure
                     $"The TIFF has {b} bits per sample; this decoder reads at most 32 (ImageSharp 2.1). Convert it to 8 or 16 bits.");
             }
 
-            if (i < sampleBits.Length)
+            if (distinct == 1)
+                Array.Fill(sampleBits, b);
+            else if (i < sampleBits.Length)
                 sampleBits[i] = b;
-            bitsPerPixel += b;
+            bitsPerPixel += distinct == 1 ? b * samples : b;
         }
         if (samples > 4)
         {

@@ -47,6 +47,58 @@ public class CropDecoderWorkBoundTests
     }
 
     [Fact]
+    public void TiffSamplesPerPixelBeyondAShortIsCorrupt()
+    {
+        // One BitsPerSample value for 436,207,617 samples: the layout check walked every sample (26 s) before refusing it.
+        var bytes = HandTiff.Rgb(4, 2, replace: [(277, 4, [436_207_617]), (258, 3, [8])]);
+
+        var e = Assert.Throws<CorruptImageException>(() => CropDecoder.DecodeAndResize(new MemoryStream(bytes)));
+
+        Assert.Contains("SamplesPerPixel is 436,207,617, not 1 to 65,535", e.Message);
+    }
+
+    [Fact]
+    public void TiffWith65535SamplesAndOneBitsPerSampleValueIsUnsupported()
+    {
+        var bytes = HandTiff.Rgb(4, 2, replace: [(277, 3, [65535]), (258, 3, [8])]);
+
+        var e = Assert.Throws<UnsupportedImageException>(() => CropDecoder.DecodeAndResize(new MemoryStream(bytes)));
+
+        Assert.Contains("65,535 samples per pixel", e.Message);
+    }
+
+    public static TheoryData<string> HangFiles
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (var file in Directory.GetFiles(FuzzCorpusReplayTests.CorpusDir, "hang-*").Order(StringComparer.Ordinal))
+                data.Add(Path.GetFileName(file));
+            return data;
+        }
+    }
+
+    /// <summary>
+    /// AFL++'s hangs (fuzz/corpus/imaging/hang-*): 318-byte TIFFs whose SamplesPerPixel (a LONG of 436 million to 4.3
+    /// billion, or a RATIONAL / SRATIONAL / LONG array read as one) came with a single BitsPerSample value; the layout check
+    /// looped once per declared sample, 28 s to over 100 s each. Corrupt (the field does not fit the SHORT TIFF gives it).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(HangFiles))]
+    public void TiffThatHungTheLayoutCheckIsCorrupt(string name)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(FuzzCorpusReplayTests.CorpusDir, name));
+
+        var clock = Stopwatch.StartNew();
+        var e = Assert.Throws<CorruptImageException>(() => CropDecoder.DecodeAndResize(new MemoryStream(bytes)));
+
+        Assert.Equal("corrupt_image", e.Code);
+        Assert.Contains("SamplesPerPixel is", e.Message);
+        // Not a benchmark (as the corpus replay): only a loop sized from the header takes seconds.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{name}: {clock.Elapsed}");
+    }
+
+    [Fact]
     public void ProgressiveJpegWithTinyDcRefinementScansIsCorrupt()
     {
         // Each DC refinement scan codes exactly 1 bit a block: 4 bytes cannot hold 256x256 / 64 = 1,024 blocks.

@@ -9,7 +9,7 @@ namespace SanReid.Imaging.Tests;
 /// </summary>
 public class FuzzCorpusReplayTests
 {
-    private static string CorpusDir { get; } = Path.Combine(FindRoot(), "fuzz", "corpus", "imaging");
+    internal static string CorpusDir { get; } = Path.Combine(FindRoot(), "fuzz", "corpus", "imaging");
 
     private static string FindRoot()
     {
