@@ -40,6 +40,7 @@ GalleryStoreOptions options = new()
 // Phase 2 runs in a fresh process (this program again, with --measure and phase 1's figures), so that its RSS is that
 // of a process opening an existing gallery, as the Api does, not one that also generated and loaded it.
 double loadSeconds = DoubleArg("--load-seconds", 0), buildSeconds = DoubleArg("--build-seconds", 0);
+double lockHoldMs = 0, lockWaitMs = 0;
 long worstWriteMs = (long)DoubleArg("--worst-write-ms", 0);
 int writesDuringBuild = (int)DoubleArg("--writes-during-build", 0);
 if (!args.Contains("--measure"))
@@ -107,6 +108,8 @@ if (!args.Contains("--measure"))
 
         store.DeleteBefore(GalleryTimeColumn.CapturedAt, ReidLikeData.Start); // none: all crops are captured after Start
         var locks = store.IndexStatus;
+        lockHoldMs = locks.MaxWriteLockHoldMs;
+        lockWaitMs = locks.MaxWriteLockWaitMs;
         Console.WriteLine($"load {loadSeconds:F1} s, last index build {buildSeconds:F1} s ({writesDuringBuild} adds/deletes during it, worst {worstWriteMs} ms; " +
             $"longest write-lock hold in the store {locks.MaxWriteLockHoldMs:F0} ms, longest wait for it {locks.MaxWriteLockWaitMs:F0} ms)");
     }
@@ -124,7 +127,8 @@ if (!args.Contains("--measure"))
     }
 
     foreach (string a in (string[])["--measure", "--load-seconds", Fmt(loadSeconds), "--build-seconds", Fmt(buildSeconds),
-        "--worst-write-ms", Fmt(worstWriteMs), "--writes-during-build", Fmt(writesDuringBuild)])
+        "--worst-write-ms", Fmt(worstWriteMs), "--writes-during-build", Fmt(writesDuringBuild),
+        "--lock-hold-ms", Fmt(lockHoldMs), "--lock-wait-ms", Fmt(lockWaitMs)])
     {
         child.ArgumentList.Add(a);
     }
@@ -146,12 +150,16 @@ if (StringArg("--api", null) is { } apiDll)
 var ready = Stopwatch.StartNew();
 using GalleryStore gallery = GalleryStore.Open(options);
 double readySeconds = ready.Elapsed.TotalSeconds;
-bool rebuilding = gallery.IndexStatus.Building;
+GalleryIndexStatus status0 = gallery.IndexStatus;
+bool rebuilding = status0.Building;
 gallery.WaitForIndexBuild();
 GC.Collect();
 GC.WaitForPendingFinalizers();
 long rss = Process.GetCurrentProcess().WorkingSet64;
 GalleryIndexStatus status = gallery.IndexStatus;
+GalleryOpenReport opened = gallery.OpenReport;
+Console.WriteLine($"reopen {readySeconds:F1} s (SQLite open {opened.DatabaseSeconds:F1} s, scan of {opened.Rows:N0} rows into memory " +
+    $"{opened.ScanSeconds:F1} s, index {opened.IndexSource} {opened.IndexSeconds:F1} s; index builds since open {status0.Builds})");
 Console.WriteLine($"reopen {readySeconds:F1} s{(rebuilding ? " (no usable index file: built again in the background)" : "")}; " +
     $"index {status.ActiveFactory}, nprobe {status.Nprobe?.ToString(CultureInfo.InvariantCulture) ?? "-"}, " +
     $"calibrated recall@10 {status.CalibratedRecall?.ToString("F3", CultureInfo.InvariantCulture) ?? "-"}, last build {status.LastBuildSeconds?.ToString("F1", CultureInfo.InvariantCulture) ?? "(loaded from file)"} s");
@@ -236,6 +244,14 @@ if (jsonPath is not null)
         ["raw_vector_bytes"] = (long)n * d * 4, ["ready_seconds"] = apiReadySeconds ?? readySeconds,
         ["ready_measured"] = apiReadySeconds is null ? "GalleryStore.Open in a fresh process (the Api's gallery stage)" : "Api process start to /health/ready 200",
         ["store_open_seconds"] = readySeconds, ["load_seconds"] = loadSeconds,
+        ["open_phases"] = new Dictionary<string, object>
+        {
+            ["sqlite_open_seconds"] = Math.Round(opened.DatabaseSeconds, 3), ["scan_seconds"] = Math.Round(opened.ScanSeconds, 3),
+            ["index_seconds"] = Math.Round(opened.IndexSeconds, 3), ["index_source"] = opened.IndexSource,
+            ["index_builds_at_open"] = status0.Builds,
+        },
+        ["longest_write_lock_hold_ms"] = Math.Round(DoubleArg("--lock-hold-ms", 0), 1),
+        ["longest_write_wait_ms"] = Math.Round(DoubleArg("--lock-wait-ms", 0), 1),
         ["build_seconds"] = buildSeconds, ["worst_write_ms_during_build"] = worstWriteMs,
         ["writes_during_build"] = writesDuringBuild, ["cpu"] = CpuModel(), ["cores"] = Environment.ProcessorCount,
         ["load_average"] = LoadAverage(), ["command"] = "dotnet run -c Release --project bench/ScaleBench -- " + string.Join(' ', userArgs),

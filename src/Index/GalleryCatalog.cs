@@ -112,7 +112,14 @@ internal sealed class GalleryCatalog
     /// <summary>Positions of the live items that pass <paramref name="filter"/> (same rules as the SQL filter of
     /// <see cref="GalleryDatabase.Where"/>: camera include never passes a missing camera, exclude always does; a time
     /// bound never passes a missing time; label is exact).</summary>
-    public int[] Select(GalleryFilter filter)
+    public int[] Select(GalleryFilter filter) => Evaluate(filter, int.MaxValue, bitmap: false).Positions!;
+
+    /// <summary>
+    /// One pass over the live items: how many pass <paramref name="filter"/>, their positions when at most
+    /// <paramref name="positionLimit"/> pass, and (with <paramref name="bitmap"/>) a bitmap by id of all of them for
+    /// FAISS's IDSelectorBitmap. Cost: about 1-2 ns per stored item plus maxId / 8 bytes for the bitmap.
+    /// </summary>
+    public Selection Evaluate(GalleryFilter filter, int positionLimit, bool bitmap)
     {
         HashSet<int>? include = filter.IncludeCameras is { Count: > 0 } i ? [.. i] : null;
         HashSet<int>? exclude = filter.ExcludeCameras is { Count: > 0 } e ? [.. e] : null;
@@ -122,50 +129,96 @@ internal sealed class GalleryCatalog
         int label = NoLabel;
         if (filter.Label is { } text && !labelIds.TryGetValue(text, out label))
         {
-            return [];
+            return new Selection(0, [], null);
         }
 
         bool labelled = filter.Label is not null;
-        // One camera (the common case) without a set lookup.
-        int onlyCamera = include is { Count: 1 } ? include.First() : NoCamera;
-        var selected = new List<int>();
+        // Cameras 0..63 (the usual case) are tested against a 64-bit mask instead of a set lookup per item.
+        ulong includeMask = 0, excludeMask = 0;
+        bool includeByMask = include is null || include.All(c => c is >= 0 and < 64);
+        bool excludeByMask = exclude is null || exclude.All(c => c is >= 0 and < 64);
+        foreach (int c in include ?? [])
+        {
+            includeMask |= c is >= 0 and < 64 ? 1UL << c : 0;
+        }
+
+        foreach (int c in exclude ?? [])
+        {
+            excludeMask |= c is >= 0 and < 64 ? 1UL << c : 0;
+        }
+
+        byte[]? bits = bitmap ? new byte[MaxId / 8 + 1] : null;
+        var positions = new List<int>(Math.Min(positionLimit, 1024));
+        int count = 0;
+        long[] idOf = ids;
+        int[] cameraOf = cameras;
+        long[] capturedOf = captured;
+        int[] labelOf = labels;
+        bool[] aliveAt = alive;
         for (int p = 0; p < rows; p++)
         {
-            if (!alive[p])
+            if (!aliveAt[p])
             {
                 continue;
             }
 
             if (timed)
             {
-                long t = captured[p];
+                long t = capturedOf[p];
                 if (t == NoTime || t < from || t >= to)
                 {
                     continue;
                 }
             }
 
-            if (labelled && labels[p] != label)
+            if (labelled && labelOf[p] != label)
             {
                 continue;
             }
 
-            int camera = cameras[p];
-            if (include is not null && (camera == NoCamera || (onlyCamera != NoCamera ? camera != onlyCamera : !include.Contains(camera))))
+            int camera = cameraOf[p];
+            if (include is not null)
             {
-                continue;
+                if (camera == NoCamera)
+                {
+                    continue;
+                }
+
+                bool inside = includeByMask ? (uint)camera < 64 && (includeMask & (1UL << camera)) != 0 : include.Contains(camera);
+                if (!inside)
+                {
+                    continue;
+                }
             }
 
-            if (exclude is not null && camera != NoCamera && exclude.Contains(camera))
+            if (exclude is not null && camera != NoCamera)
             {
-                continue;
+                bool excluded = excludeByMask ? (uint)camera < 64 && (excludeMask & (1UL << camera)) != 0 : exclude.Contains(camera);
+                if (excluded)
+                {
+                    continue;
+                }
             }
 
-            selected.Add(p);
+            count++;
+            if (count <= positionLimit)
+            {
+                positions.Add(p);
+            }
+
+            if (bits is not null)
+            {
+                long id = idOf[p];
+                bits[id >> 3] |= (byte)(1 << (int)(id & 7));
+            }
         }
 
-        return [.. selected];
+        return new Selection(count, count <= positionLimit ? [.. positions] : null, bits);
     }
+
+    /// <summary>What <see cref="Evaluate"/> found: the count, the positions (null when more than the limit passed), the
+    /// id bitmap (null when not asked for).</summary>
+    public sealed record Selection(int Count, int[]? Positions, byte[]? Bitmap);
 
     /// <summary>A bitmap by item id of the given positions' items, sized to <see cref="MaxId"/>.</summary>
     public byte[] BitmapOf(int[] positions)

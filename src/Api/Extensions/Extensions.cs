@@ -90,8 +90,10 @@ public static class Extensions
                 EmbeddingModel = ModelFingerprint.Compute(embedder.ModelPath),
             });
             var log = sp.GetRequiredService<ILogger<GalleryStore>>();
-            log.LogInformation("Gallery {Path}: {Count} items, index {ActiveFactory} (configured {Factory})",
-                path, store.Count, store.ActiveIndexFactory, options.IndexFactory);
+            var opened = store.OpenReport;
+            log.LogInformation("Gallery {Path}: {Count} items, index {ActiveFactory} (configured {Factory}); opened in " +
+                "{Scan:F1} s scan + {IndexSeconds:F1} s index ({IndexSource})",
+                path, store.Count, store.ActiveIndexFactory, options.IndexFactory, opened.ScanSeconds, opened.IndexSeconds, opened.IndexSource);
             if (store.LastIndexError is not null)
             {
                 log.LogWarning("Gallery {Path}: the configured index could not be built, searching exactly: {Error}", path, store.LastIndexError);
