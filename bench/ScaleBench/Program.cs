@@ -175,7 +175,7 @@ var scenarios = new List<Scenario>
     new("filter-0.1", new GalleryFilter { IncludeCameras = [2], Label = "L07", CapturedFrom = ReidLikeData.Start.AddDays(10), CapturedTo = ReidLikeData.Start.AddDays(16) }, filteredQueries),
 };
 
-Console.WriteLine("exact ground truth (one pass over the regenerated gallery)...");
+Console.WriteLine("exact ground truth (one pass over the stored vectors; filter membership from SQLite)...");
 var truthWatch = Stopwatch.StartNew();
 long[][][] truth = GroundTruth(scenarios);
 Console.WriteLine($"  {truthWatch.Elapsed.TotalSeconds:F0} s");
@@ -262,23 +262,31 @@ if (jsonPath is not null)
 
 return 0;
 
-// Exact top-10 ids per scenario and query, in one pass over the regenerated gallery (ids are 1..n in load order).
+// Exact top-10 ids per scenario and query, in one pass over the stored vectors (ids are 1..n in load order). Which
+// items pass each filter comes from SQLite (GalleryStore.List, the SQL filter), not from the in-memory catalog that
+// search uses, so the truth does not share the code under test.
 long[][][] GroundTruth(List<Scenario> list)
 {
+    bool[][] passes = [.. list.Select(sc => sc.Filter is null ? null! : Members(sc.Filter))];
     var heaps = list.Select(sc => Enumerable.Range(0, sc.Queries).Select(_ => new PriorityQueue<long, float>()).ToArray()).ToArray();
     const int Block = 4096;
+    var rows = new float[Block * d];
     for (long start = 0; start < n; start += Block)
     {
-        NewGalleryItem[] block = [.. Enumerable.Range(0, (int)Math.Min(Block, n - start)).Select(i => data.Crop(start + i))];
-        bool[][] passes = [.. list.Select(sc => block.Select(item => Passes(sc.Filter, item)).ToArray())];
+        int count = (int)Math.Min(Block, n - start);
+        for (int i = 0; i < count; i++)
+        {
+            (gallery.GetEmbedding(start + i + 1) ?? throw new InvalidOperationException($"id {start + i + 1} is missing")).CopyTo(rows, i * d);
+        }
+
         Parallel.For(0, queryCount, q =>
         {
-            for (int i = 0; i < block.Length; i++)
+            for (int i = 0; i < count; i++)
             {
-                float score = TensorPrimitives.Dot(queries[q], block[i].Embedding);
+                float score = TensorPrimitives.Dot(queries[q], rows.AsSpan(i * d, d));
                 for (int s = 0; s < list.Count; s++)
                 {
-                    if (q < list[s].Queries && passes[s][i])
+                    if (q < list[s].Queries && (passes[s] is null || passes[s][start + i + 1]))
                     {
                         PriorityQueue<long, float> heap = heaps[s][q];
                         if (heap.Count < K)
@@ -298,10 +306,30 @@ long[][][] GroundTruth(List<Scenario> list)
     return [.. heaps.Select(perQuery => perQuery.Select(h => h.UnorderedItems.Select(e => e.Element).ToArray()).ToArray())];
 }
 
-static bool Passes(GalleryFilter? f, NewGalleryItem item) =>
-    f is null || ((f.IncludeCameras is null || f.IncludeCameras.Contains(item.CameraId!.Value))
-        && (f.CapturedFrom is null || item.CapturedAt >= f.CapturedFrom) && (f.CapturedTo is null || item.CapturedAt < f.CapturedTo)
-        && (f.Label is null || f.Label == item.Label));
+// Membership by id (index = id) of the items passing a filter, paged out of SQLite.
+bool[] Members(GalleryFilter filter)
+{
+    var member = new bool[n + 1];
+    long after = 0;
+    while (true)
+    {
+        GalleryPage page = gallery.List(filter, after, 10_000);
+        foreach (GalleryItem item in page.Items)
+        {
+            if (item.Id <= n)
+            {
+                member[item.Id] = true;
+            }
+        }
+
+        if (page.NextAfterId is not { } next)
+        {
+            return member;
+        }
+
+        after = next;
+    }
+}
 
 static double Recall(IReadOnlyList<GalleryMatch> hits, long[] truth)
 {
