@@ -20,8 +20,10 @@ internal sealed class GallerySearcher(GalleryCatalog catalog, VectorArena arena,
             return [];
         }
 
+        // Without an index every selection is scored exactly, so its positions are always wanted; with one, only small
+        // selections are (larger ones become an id bitmap for FAISS).
         GalleryCatalog.Selection? selection = HasConstraints(filter)
-            ? catalog.Evaluate(filter!, options.ExactSelectionLimit, bitmap: active is not null)
+            ? catalog.Evaluate(filter!, active is null ? int.MaxValue : options.ExactSelectionLimit, bitmap: active is not null)
             : null;
         long qualifying = selection?.Count ?? catalog.Count;
         if (qualifying == 0)
