@@ -27,22 +27,31 @@ internal sealed class GalleryRows(GalleryLocks locks, GalleryCatalog catalog, Ve
     /// <summary>The read lock, or nothing when the caller already excludes writers.</summary>
     public GalleryLocks.Scope? Guard() => lockHeld ? null : locks.Read();
 
-    /// <summary>Ids and vectors of the live rows in [start, end).</summary>
-    public (long[] Ids, float[] Vectors) Copy(int start, int end)
+    private long[] idBuffer = [];
+    private float[] rowBuffer = [];
+
+    /// <summary>Ids and vectors of the live rows in [start, end), in buffers this reader reuses at its next call (so a
+    /// build copying a million rows makes no large-object garbage): valid until then.</summary>
+    public (ReadOnlyMemory<long> Ids, ReadOnlyMemory<float> Vectors) Copy(int start, int end)
     {
+        if (idBuffer.Length < end - start)
+        {
+            idBuffer = new long[end - start];
+            rowBuffer = new float[(end - start) * Dimension];
+        }
+
+        int count = 0;
         using GalleryLocks.Scope? _ = Guard();
-        var ids = new List<long>(end - start);
-        var vectors = new float[(end - start) * Dimension];
         for (int p = start; p < end; p++)
         {
             if (catalog.IsAlive(p))
             {
-                arena.Row(p).CopyTo(vectors.AsSpan(ids.Count * Dimension));
-                ids.Add(catalog.IdAt(p));
+                arena.Row(p).CopyTo(rowBuffer.AsSpan(count * Dimension));
+                idBuffer[count++] = catalog.IdAt(p);
             }
         }
 
-        return ([.. ids], vectors[..(ids.Count * Dimension)]);
+        return (idBuffer.AsMemory(0, count), rowBuffer.AsMemory(0, count * Dimension));
     }
 
     /// <summary>Positions of the live rows below <paramref name="rows"/>.</summary>

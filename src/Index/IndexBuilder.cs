@@ -30,10 +30,10 @@ internal static class IndexBuilder
 
             for (int start = 0; start < rows; start += GalleryRows.Chunk)
             {
-                (long[] ids, float[] vectors) = reader.Copy(start, Math.Min(rows, start + GalleryRows.Chunk));
+                (ReadOnlyMemory<long> ids, ReadOnlyMemory<float> vectors) = reader.Copy(start, Math.Min(rows, start + GalleryRows.Chunk));
                 if (ids.Length > 0)
                 {
-                    built.Add(vectors, ids);
+                    built.Add(vectors.Span, ids.Span);
                 }
             }
 

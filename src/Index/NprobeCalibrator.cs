@@ -55,26 +55,28 @@ internal static class NprobeCalibrator
         var heaps = queryIds.Select(_ => new PriorityQueue<long, float>()).ToArray();
         for (int start = 0; start < rows; start += GalleryRows.Chunk)
         {
-            (long[] chunkIds, float[] chunkRows) = reader.Copy(start, Math.Min(rows, start + GalleryRows.Chunk));
+            (ReadOnlyMemory<long> chunkIds, ReadOnlyMemory<float> chunkRows) = reader.Copy(start, Math.Min(rows, start + GalleryRows.Chunk));
             Parallel.For(0, queryIds.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
             {
                 ReadOnlySpan<float> query = queries.AsSpan(i * dimension, dimension);
+                ReadOnlySpan<long> idsOfChunk = chunkIds.Span;
+                ReadOnlySpan<float> rowsOfChunk = chunkRows.Span;
                 PriorityQueue<long, float> heap = heaps[i];
-                for (int r = 0; r < chunkIds.Length; r++)
+                for (int r = 0; r < idsOfChunk.Length; r++)
                 {
-                    if (chunkIds[r] == queryIds[i])
+                    if (idsOfChunk[r] == queryIds[i])
                     {
                         continue;
                     }
 
-                    float score = TensorPrimitives.Dot(query, chunkRows.AsSpan(r * dimension, dimension));
+                    float score = TensorPrimitives.Dot(query, rowsOfChunk.Slice(r * dimension, dimension));
                     if (heap.Count < K)
                     {
-                        heap.Enqueue(chunkIds[r], score);
+                        heap.Enqueue(idsOfChunk[r], score);
                     }
                     else if (heap.TryPeek(out _, out float weakest) && score > weakest)
                     {
-                        heap.EnqueueDequeue(chunkIds[r], score);
+                        heap.EnqueueDequeue(idsOfChunk[r], score);
                     }
                 }
             });
