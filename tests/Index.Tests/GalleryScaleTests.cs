@@ -77,6 +77,48 @@ public sealed class GalleryScaleTests : IDisposable
         }
     }
 
+    [Fact]
+    public void CameraFiltersStayExactWhenDeletedPositionsAreReusedByOtherCameras()
+    {
+        // Adds after deletes reuse the freed positions, here with other cameras: each camera's position list must
+        // follow, or a camera filter would miss items or return another camera's.
+        using GalleryStore store = Open("Flat");
+        float[] data = TestVectors.RandomUnit(900, D, seed: 40);
+        var cameraOf = new Dictionary<long, int>();
+        void AddRange(int first, int count, Func<int, int> camera)
+        {
+            foreach (var (item, i) in store.Add([.. Enumerable.Range(first, count).Select(i =>
+                new NewGalleryItem(data.AsSpan(i * D, D).ToArray(), CameraId: camera(i)))]).Select((item, i) => (item, i)))
+            {
+                cameraOf[item.Id] = camera(first + i);
+            }
+        }
+
+        AddRange(0, 300, i => i % 3);
+        foreach (long id in cameraOf.Keys.Where(id => id % 2 == 0).ToList())
+        {
+            Assert.True(store.Delete(id));
+            cameraOf.Remove(id);
+        }
+
+        AddRange(300, 300, i => (i + 1) % 3); // 150 of them reuse freed positions
+        foreach (long id in cameraOf.Keys.Where(id => id % 5 == 0).ToList())
+        {
+            Assert.True(store.Delete(id));
+            cameraOf.Remove(id);
+        }
+
+        AddRange(600, 300, i => i % 4); // camera 3 is new; more reuse
+        for (int camera = 0; camera < 5; camera++)
+        {
+            var found = store.Search(data.AsSpan(0, D), 1000, new GalleryFilter { IncludeCameras = [camera] }).Select(m => m.Item.Id).Order();
+            Assert.Equal(cameraOf.Where(e => e.Value == camera).Select(e => e.Key).Order(), found);
+        }
+
+        var two = store.Search(data.AsSpan(0, D), 1000, new GalleryFilter { IncludeCameras = [1, 3, 1] }).Select(m => m.Item.Id).Order();
+        Assert.Equal(cameraOf.Where(e => e.Value is 1 or 3).Select(e => e.Key).Order(), two);
+    }
+
     [Theory]
     [InlineData("IVF16,Flat", 0.95)]
     [InlineData("IVF16,SQ8", 0.95)]
