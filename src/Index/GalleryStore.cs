@@ -27,10 +27,8 @@ namespace SanReid.Index;
 /// <see cref="BulkDeleteChunk"/> rows) are serialised and commit to SQLite first; only then is the exclusive lock on
 /// memory taken, briefly, to apply them to the catalog, the arena and the index. Index builds copy rows out in chunks
 /// and train and fill outside every lock; the adds and deletes made meanwhile are replayed onto the new index under one
-/// short exclusive hold that swaps it in. Over SQLite one store owns its database file: <see cref="Open(GalleryStoreOptions)"/>
-/// takes an exclusive OS lock on "&lt;database&gt;.lock" for the store's life. Over PostgreSQL
-/// (<see cref="GalleryStoreOptions.PostgreSql"/>) any number of stores (replicas) share one database and follow its
-/// change feed (GalleryStore.Replication.cs); the database, not a file lock, serialises their writes.</para>
+/// short exclusive hold that swaps it in. One store owns its database file: <see cref="Open(GalleryStoreOptions)"/>
+/// takes an exclusive OS lock on "&lt;database&gt;.lock" for the store's life.</para>
 /// <para>Index failures never undo committed data: when training or rebuilding fails, the store keeps searching the
 /// index it has (exact Flat, or the previous one) and records why in <see cref="LastIndexError"/>; the configured index
 /// is tried again at the next open.</para>
