@@ -18,7 +18,6 @@ public sealed partial class GalleryStore
     private static GalleryStore OpenPostgreSql(
         GalleryStoreOptions options, FaissFactory? factory, long trainingPoints, Action<string>? beforeIndexBuild)
     {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         PostgreSqlGalleryDatabase database = PostgreSqlGalleryDatabase.Open(
             options.PostgreSql!, options.Dimension, options.IndexFactory, options.EmbeddingModel);
         try
@@ -26,7 +25,7 @@ public sealed partial class GalleryStore
             // The index file cache is per machine and keyed by a file path: not used over a shared database.
             var store = new GalleryStore(
                 options with { DatabasePath = database.Path, PersistIndex = false }, factory, database, ownership: null,
-                trainingPoints, beforeIndexBuild, watch.Elapsed.TotalSeconds);
+                trainingPoints, beforeIndexBuild);
             store.feed = GalleryChangeFeed.Start(store, database, store.loadedSequence, options.PostgreSql!.PollInterval);
             return store;
         }
@@ -43,24 +42,19 @@ public sealed partial class GalleryStore
     /// <summary>True when the item is in memory.</summary>
     internal bool Contains(long id)
     {
-        using var read = locks.Read();
+        using LockScope scope = ReadLock();
         return catalog.TryGetPosition(id, out _);
     }
 
     /// <summary>
-    /// Applies changes read from the feed, in sequence order: an add enters memory and the index when the item is not
-    /// there yet and its row still exists (<paramref name="rows"/>); a delete leaves when present. Both are idempotent,
-    /// so replaying a change (or one this store made itself) changes nothing.
+    /// Applies changes read from the feed, in sequence order, under the write lock: an add enters memory and the index
+    /// when the item is not there yet and its row still exists (<paramref name="rows"/>); a delete leaves when present.
+    /// Both are idempotent, so replaying a change (or one this store made itself) changes nothing.
     /// </summary>
-    /// <remarks>Locks as a local change does (<see cref="GalleryLocks"/>): the change lock first, so a local add or
-    /// delete whose commit the feed already saw has updated memory before the feed looks (no item enters twice), then
-    /// the short exclusive memory lock for the update itself. Nothing here reads the database.</remarks>
-    /// <exception cref="ObjectDisposedException">The store is disposed (the feed stops).</exception>
     internal void ApplyChanges(
         IReadOnlyList<GalleryChange> changes, Dictionary<long, (GalleryItem Item, float[] Embedding)> rows, PostgreSqlGalleryDatabase shared)
     {
-        using var serialised = locks.Change();
-        using var write = locks.Write();
+        using LockScope scope = WriteLock();
         var pendingItems = new List<GalleryItem>();
         var pendingVectors = new List<float>();
         var pending = new HashSet<long>();
@@ -73,13 +67,23 @@ public sealed partial class GalleryStore
             }
 
             float[] vectors = [.. pendingVectors];
+            long[] ids = [.. pendingItems.Select(i => i.Id)];
+            try
+            {
+                index?.Add(vectors, ids);
+            }
+            catch (Exception e)
+            {
+                // Committed elsewhere, so it stays in memory: exact and filtered-exact searches find it, the index after
+                // its next rebuild.
+                lastIndexError = $"Adding {ids.Length} replicated item(s) to the {ActiveIndexFactory} index failed. {e.GetType().Name}: {e.Message}";
+            }
+
             foreach (GalleryItem item in pendingItems)
             {
                 shared.Remember(item);
             }
 
-            // Committed elsewhere: into active?.Index, the arena and the catalog (an index that refuses them is dropped
-            // and the store searches exactly, as after a local add).
             Remember(pendingItems, vectors);
             pendingItems.Clear();
             pendingVectors.Clear();
