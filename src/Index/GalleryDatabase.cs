@@ -317,14 +317,7 @@ internal sealed class GalleryDatabase : IGalleryDatabase
             }
         }
 
-        long? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id;
-        }
-
-        return new GalleryPage(items, total, next);
+        return GalleryPage.FromOverfetch(items, total, limit);
     }
 
     /// <summary>Ids of the rows that pass the filter, ascending.</summary>

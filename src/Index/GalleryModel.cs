@@ -47,4 +47,19 @@ public sealed record GalleryFilter
 public sealed record GalleryMatch(GalleryItem Item, float Score);
 
 /// <summary>A page of items, ordered by id ascending; <see cref="NextAfterId"/> is null on the last page.</summary>
-public sealed record GalleryPage(IReadOnlyList<GalleryItem> Items, long Total, long? NextAfterId);
+public sealed record GalleryPage(IReadOnlyList<GalleryItem> Items, long Total, long? NextAfterId)
+{
+    /// <summary>A page from rows read with one row more than <paramref name="limit"/> (ascending ids): the extra row, when
+    /// present, is dropped and says there is a next page, which starts after the last id kept. Used by every store backend.</summary>
+    public static GalleryPage FromOverfetch(List<GalleryItem> items, long total, int limit)
+    {
+        long? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = items[^1].Id;
+        }
+
+        return new GalleryPage(items, total, next);
+    }
+}

@@ -323,14 +323,7 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
             }
         }
 
-        long? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id;
-        }
-
-        return new GalleryPage(items, total, next);
+        return GalleryPage.FromOverfetch(items, total, limit);
     });
 
     public string? StoredEmbeddingModel() => Guard(() =>
