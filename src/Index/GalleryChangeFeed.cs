@@ -134,9 +134,15 @@ internal sealed class GalleryChangeFeed : IDisposable
                 return;
             }
 
-            long[] added = [.. changes.Where(c => c.Added && !store.Contains(c.ItemId)).Select(c => c.ItemId).Distinct()];
-            Dictionary<long, (GalleryItem Item, float[] Embedding)> rows = database.ReadItems(connection, added);
-            store.ApplyChanges(changes, rows, database);
+            // Rows are read and applied under the store's change lock: a local delete committed after the rows were
+            // read would otherwise be undone by its own add change (the row read before it still had the item).
+            using (store.HoldChanges())
+            {
+                long[] added = [.. changes.Where(c => c.Added && !store.Contains(c.ItemId)).Select(c => c.ItemId).Distinct()];
+                Dictionary<long, (GalleryItem Item, float[] Embedding)> rows = database.ReadItems(connection, added);
+                store.ApplyChanges(changes, rows, database);
+            }
+
             Interlocked.Exchange(ref applied, changes[^1].Seq);
             if (changes.Count < Batch)
             {

@@ -225,35 +225,78 @@ internal sealed class GalleryDatabase : IGalleryDatabase
     }
 
     /// <summary>
-    /// Streams every row's id, filter metadata and embedding (by id ascending) into <paramref name="row"/>, reusing one
-    /// buffer: what the store loads into memory at open (no per-row allocation of the D floats).
+    /// Streams every row's id, filter metadata and embedding (by id ascending) into <paramref name="row"/>: what the
+    /// store loads into memory at open, in one pass. Reads through SQLite's own statement API over memory-mapped pages,
+    /// handing out each embedding straight from SQLite's page (no per-row copy or allocation of the D floats): a
+    /// million rows of 512 floats (4 GB of database) in seconds rather than the tens of seconds a data reader takes.
     /// </summary>
     /// <exception cref="InvalidDataException">A stored embedding is not D float32 values (names the item id).</exception>
     /// <returns>0: a SQLite gallery has no change feed (one store owns the file).</returns>
     public long ScanAll(RowVisitor row)
     {
         using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, camera_id, captured_at, label, embedding FROM items ORDER BY id";
-        using var reader = command.ExecuteReader();
-        var buffer = new byte[dimension * sizeof(float)];
-        while (reader.Read())
+        int expected = dimension * sizeof(float);
+        SetMmap(connection, 1L << 40);
+        try
         {
-            long id = reader.GetInt64(0);
-            long length = reader.IsDBNull(4) ? 0 : reader.GetBytes(4, 0, null, 0, 0);
-            if (length != buffer.Length)
+            SQLitePCL.sqlite3 db = connection.Handle!;
+            Check(db, SQLitePCL.raw.sqlite3_prepare_v2(db, "SELECT id, camera_id, captured_at, label, embedding FROM items ORDER BY id", out SQLitePCL.sqlite3_stmt statement));
+            using (statement)
             {
-                throw new InvalidDataException(
-                    $"Gallery database '{Path}': the embedding of item id {id} has {length} bytes; " +
-                    $"{dimension}-dimensional float32 embeddings have {buffer.Length}. The row is damaged.");
-            }
+                var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+                int status;
+                while ((status = SQLitePCL.raw.sqlite3_step(statement)) == SQLitePCL.raw.SQLITE_ROW)
+                {
+                    long id = SQLitePCL.raw.sqlite3_column_int64(statement, 0);
+                    ReadOnlySpan<byte> blob = SQLitePCL.raw.sqlite3_column_blob(statement, 4);
+                    if (blob.Length != expected)
+                    {
+                        throw new InvalidDataException(
+                            $"Gallery database '{Path}': the embedding of item id {id} has {blob.Length} bytes; " +
+                            $"{dimension}-dimensional float32 embeddings have {expected}. The row is damaged.");
+                    }
 
-            reader.GetBytes(4, 0, buffer, 0, buffer.Length);
-            row(id, reader.IsDBNull(1) ? null : reader.GetInt32(1), ToUtc(reader.IsDBNull(2) ? null : reader.GetInt64(2)),
-                reader.IsDBNull(3) ? null : reader.GetString(3), MemoryMarshal.Cast<byte, float>(buffer));
+                    int? camera = SQLitePCL.raw.sqlite3_column_type(statement, 1) == SQLitePCL.raw.SQLITE_NULL
+                        ? null : SQLitePCL.raw.sqlite3_column_int(statement, 1);
+                    long? captured = SQLitePCL.raw.sqlite3_column_type(statement, 2) == SQLitePCL.raw.SQLITE_NULL
+                        ? null : SQLitePCL.raw.sqlite3_column_int64(statement, 2);
+                    string? label = null;
+                    if (SQLitePCL.raw.sqlite3_column_type(statement, 3) != SQLitePCL.raw.SQLITE_NULL)
+                    {
+                        // Few distinct labels: one string each, not one per row.
+                        string text = SQLitePCL.raw.sqlite3_column_text(statement, 3).utf8_to_string();
+                        label = labels.TryGetValue(text, out string? known) ? known : labels[text] = text;
+                    }
+
+                    row(id, camera, ToUtc(captured), label, MemoryMarshal.Cast<byte, float>(blob));
+                }
+
+                Check(db, status == SQLitePCL.raw.SQLITE_DONE ? SQLitePCL.raw.SQLITE_OK : status);
+            }
+        }
+        finally
+        {
+            SetMmap(connection, 0);
         }
 
         return 0;
+    }
+
+    private static void SetMmap(SqliteConnection connection, long bytes)
+    {
+        using var command = connection.CreateCommand();
+        // Reads of the scan come from mapped pages instead of one read() copy per 4 KB page (most of a scan's time was
+        // in the kernel). Pooled connections go back to plain reads afterwards.
+        command.CommandText = $"PRAGMA mmap_size = {bytes}";
+        command.ExecuteNonQuery();
+    }
+
+    private void Check(SQLitePCL.sqlite3 db, int status)
+    {
+        if (status != SQLitePCL.raw.SQLITE_OK)
+        {
+            throw new SqliteException($"Reading gallery database '{Path}' failed: {SQLitePCL.raw.sqlite3_errmsg(db).utf8_to_string()}", status);
+        }
     }
 
     /// <summary>One row of <see cref="ScanAll"/>; the span is valid only during the call.</summary>

@@ -18,6 +18,7 @@ public sealed partial class GalleryStore
     private static GalleryStore OpenPostgreSql(
         GalleryStoreOptions options, FaissFactory? factory, long trainingPoints, Action<string>? beforeIndexBuild)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         PostgreSqlGalleryDatabase database = PostgreSqlGalleryDatabase.Open(
             options.PostgreSql!, options.Dimension, options.IndexFactory, options.EmbeddingModel);
         try
@@ -25,7 +26,7 @@ public sealed partial class GalleryStore
             // The index file cache is per machine and keyed by a file path: not used over a shared database.
             var store = new GalleryStore(
                 options with { DatabasePath = database.Path, PersistIndex = false }, factory, database, ownership: null,
-                trainingPoints, beforeIndexBuild);
+                trainingPoints, beforeIndexBuild, watch.Elapsed.TotalSeconds);
             store.feed = GalleryChangeFeed.Start(store, database, store.loadedSequence, options.PostgreSql!.PollInterval);
             return store;
         }
@@ -42,19 +43,30 @@ public sealed partial class GalleryStore
     /// <summary>True when the item is in memory.</summary>
     internal bool Contains(long id)
     {
-        using LockScope scope = ReadLock();
+        using var read = locks.Read();
         return catalog.TryGetPosition(id, out _);
     }
 
+    /// <summary>The change lock local adds and deletes take (<see cref="GalleryLocks.Change"/>): the feed holds it
+    /// while it reads the rows of added items and applies a batch.</summary>
+    /// <exception cref="ObjectDisposedException">The store is disposed (the feed stops).</exception>
+    internal GalleryLocks.Scope HoldChanges() => locks.Change();
+
     /// <summary>
-    /// Applies changes read from the feed, in sequence order, under the write lock: an add enters memory and the index
-    /// when the item is not there yet and its row still exists (<paramref name="rows"/>); a delete leaves when present.
-    /// Both are idempotent, so replaying a change (or one this store made itself) changes nothing.
+    /// Applies changes read from the feed, in sequence order: an add enters memory and the index when the item is not
+    /// there yet and its row still exists (<paramref name="rows"/>); a delete leaves when present. Both are idempotent,
+    /// so replaying a change (or one this store made itself) changes nothing.
     /// </summary>
+    /// <remarks>The caller holds <see cref="HoldChanges"/> from before it reads <paramref name="rows"/> until this
+    /// returns, so no local add or delete commits in between: a row read there is still current for every local change
+    /// (an item this store deleted after the feed read the add cannot come back), and a local add whose commit the feed
+    /// saw is already in memory (no item enters twice). Then the short exclusive memory lock for the update itself.
+    /// Nothing here reads the database.</remarks>
+    /// <exception cref="ObjectDisposedException">The store is disposed (the feed stops).</exception>
     internal void ApplyChanges(
         IReadOnlyList<GalleryChange> changes, Dictionary<long, (GalleryItem Item, float[] Embedding)> rows, PostgreSqlGalleryDatabase shared)
     {
-        using LockScope scope = WriteLock();
+        using var write = locks.Write();
         var pendingItems = new List<GalleryItem>();
         var pendingVectors = new List<float>();
         var pending = new HashSet<long>();
@@ -67,23 +79,13 @@ public sealed partial class GalleryStore
             }
 
             float[] vectors = [.. pendingVectors];
-            long[] ids = [.. pendingItems.Select(i => i.Id)];
-            try
-            {
-                index?.Add(vectors, ids);
-            }
-            catch (Exception e)
-            {
-                // Committed elsewhere, so it stays in memory: exact and filtered-exact searches find it, the index after
-                // its next rebuild.
-                lastIndexError = $"Adding {ids.Length} replicated item(s) to the {ActiveIndexFactory} index failed. {e.GetType().Name}: {e.Message}";
-            }
-
             foreach (GalleryItem item in pendingItems)
             {
                 shared.Remember(item);
             }
 
+            // Committed elsewhere: into active?.Index, the arena and the catalog (an index that refuses them is dropped
+            // and the store searches exactly, as after a local add).
             Remember(pendingItems, vectors);
             pendingItems.Clear();
             pendingVectors.Clear();

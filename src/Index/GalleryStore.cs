@@ -19,12 +19,18 @@ namespace SanReid.Index;
 /// centroid); with <see cref="GalleryStoreOptions.AutoIndex"/> the store chooses and retrains the index itself
 /// (<see cref="IndexPolicy"/>) and calibrates nprobe to <see cref="GalleryStoreOptions.TargetRecall"/>. Builds run
 /// inside the add that calls for them, or in the background (<see cref="GalleryStoreOptions.BackgroundIndexBuild"/>)
-/// while the current index keeps serving. HNSW cannot remove vectors: deleted ids are excluded at search time and the
+/// while the current index keeps serving. At open a saved index file is loaded instead of trained
+/// (<see cref="GalleryStoreOptions.PersistIndex"/>, <see cref="IndexFile"/>). HNSW cannot remove vectors: deleted ids are excluded at search time and the
 /// graph is rebuilt once a quarter of it is deleted (and at every open).</para>
-/// <para>Concurrency: searches and reads in parallel, concurrent unfiltered searches batched into one FAISS call
-/// (<see cref="SearchBatcher"/>); add and delete take an exclusive lock, held for one SQLite transaction (bulk deletes
-/// work in transactions of <see cref="BulkDeleteChunk"/> rows). One store owns its database file:
-/// <see cref="Open(GalleryStoreOptions)"/> takes an exclusive OS lock on "&lt;database&gt;.lock" for the store's life.</para>
+/// <para>Concurrency (<see cref="GalleryLocks"/>): searches run in parallel, concurrent unfiltered searches batched into
+/// one FAISS call (<see cref="SearchBatcher"/>). Changes (add, delete, each bulk-delete transaction of
+/// <see cref="BulkDeleteChunk"/> rows) are serialised and commit to SQLite first; only then is the exclusive lock on
+/// memory taken, briefly, to apply them to the catalog, the arena and the index. Index builds copy rows out in chunks
+/// and train and fill outside every lock; the adds and deletes made meanwhile are replayed onto the new index under one
+/// short exclusive hold that swaps it in. Over SQLite one store owns its database file: <see cref="Open(GalleryStoreOptions)"/>
+/// takes an exclusive OS lock on "&lt;database&gt;.lock" for the store's life. Over PostgreSQL
+/// (<see cref="GalleryStoreOptions.PostgreSql"/>) any number of stores (replicas) share one database and follow its
+/// change feed (GalleryStore.Replication.cs); the database, not a file lock, serialises their writes.</para>
 /// <para>Index failures never undo committed data: when training or rebuilding fails, the store keeps searching the
 /// index it has (exact Flat, or the previous one) and records why in <see cref="LastIndexError"/>; the configured index
 /// is tried again at the next open.</para>
@@ -37,10 +43,7 @@ public sealed partial class GalleryStore : IDisposable
     /// <summary>Rows deleted per transaction (and per hold of the write lock) by <see cref="DeleteBefore"/>.</summary>
     public const int BulkDeleteChunk = 5_000;
 
-    /// <summary>Candidates fetched per requested hit from a lossy (SQ, PQ) index before exact re-scoring.</summary>
-    private const int LossyCandidateFactor = 4;
-
-    private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
+    private readonly GalleryLocks locks = new();
     private readonly IGalleryDatabase database;
     private readonly FileStream? ownership;
     private readonly FaissFactory? configured;
@@ -48,22 +51,18 @@ public sealed partial class GalleryStore : IDisposable
     private readonly Action<string>? beforeIndexBuild;
     private readonly GalleryCatalog catalog = new();
     private readonly VectorArena arena;
-    private readonly SearchBatcher batcher;
-    private HashSet<long> tombstones = [];
-    private FaissIndex? index;
-    private int? nprobe;
-    private double? calibratedRecall;
-    private long builtFor;
+    private readonly GallerySearcher searcher;
+    private readonly IndexFile indexFile;
+    private ActiveIndex? active;
     private bool configuredIndexFailed;
     private string? lastIndexError;
     private double? lastBuildSeconds;
-    private long maxWriteHoldTicks;
-    private long maxWriteWaitTicks;
+    private int builds;
     private bool disposed;
 
     private GalleryStore(
         GalleryStoreOptions options, FaissFactory? configured, IGalleryDatabase database, FileStream? ownership,
-        long configuredTrainingPoints, Action<string>? beforeIndexBuild)
+        long configuredTrainingPoints, Action<string>? beforeIndexBuild, double databaseSeconds)
     {
         Options = options;
         this.configured = configured;
@@ -72,13 +71,18 @@ public sealed partial class GalleryStore : IDisposable
         this.configuredTrainingPoints = configuredTrainingPoints;
         this.beforeIndexBuild = beforeIndexBuild;
         arena = new VectorArena(options.Dimension);
-        batcher = new SearchBatcher((queries, n, k) => index!.SearchBitmap(queries, k, null));
+        searcher = new GallerySearcher(catalog, arena, new SearchBatcher(), options);
+        indexFile = new IndexFile(options.DatabasePath);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         loadedSequence = database.ScanAll((id, camera, captured, label, embedding) =>
         {
             int position = arena.Append(embedding);
             catalog.Put(position, id, camera, captured, label);
         });
-        OpenIndex();
+        double scanSeconds = watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        string source = OpenIndex();
+        OpenReport = new GalleryOpenReport(databaseSeconds, scanSeconds, watch.Elapsed.TotalSeconds, catalog.Count, source);
     }
 
     /// <summary>The options the store was opened with.</summary>
@@ -89,7 +93,10 @@ public sealed partial class GalleryStore : IDisposable
 
     /// <summary>The factory string searched now: "Flat" (exact) while the configured index is not built (too few items,
     /// a build in progress, or after a failed build: <see cref="LastIndexError"/>), else the configured or chosen one.</summary>
-    public string ActiveIndexFactory { get; private set; } = "Flat";
+    public string ActiveIndexFactory => Volatile.Read(ref active)?.Factory ?? "Flat";
+
+    /// <summary>What the open did, phase by phase (also in <see cref="IndexStatus"/>).</summary>
+    public GalleryOpenReport OpenReport { get; }
 
     /// <summary>Why the last index build failed (exception type and message), or null when none failed since open.
     /// Searches stay correct meanwhile on the index the store had.</summary>
@@ -97,7 +104,7 @@ public sealed partial class GalleryStore : IDisposable
     {
         get
         {
-            using var _ = ReadLock();
+            using var _ = locks.Read();
             return lastIndexError;
         }
     }
@@ -107,7 +114,7 @@ public sealed partial class GalleryStore : IDisposable
     {
         get
         {
-            using var _ = ReadLock();
+            using var _ = locks.Read();
             return catalog.Count;
         }
     }
@@ -121,10 +128,10 @@ public sealed partial class GalleryStore : IDisposable
     {
         get
         {
-            using var _ = ReadLock();
-            return new GalleryIndexStatus(ActiveIndexFactory, nprobe, calibratedRecall, buildTask is { IsCompleted: false },
-                lastBuildSeconds, lastIndexError, catalog.Count, arena.Bytes,
-                maxWriteHoldTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency, maxWriteWaitTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
+            using var _ = locks.Read();
+            return new GalleryIndexStatus(ActiveIndexFactory, active?.Nprobe, active?.CalibratedRecall, buildTask is { IsCompleted: false },
+                lastBuildSeconds, lastIndexError, catalog.Count, arena.Bytes, locks.MaxWriteHoldMs,
+                Math.Max(locks.MaxWriteWaitMs, locks.MaxChangeWaitMs), builds, OpenReport);
         }
     }
 
@@ -199,8 +206,10 @@ public sealed partial class GalleryStore : IDisposable
         GalleryDatabase? database = null;
         try
         {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             database = GalleryDatabase.Open(fullPath, options.Dimension, options.IndexFactory, options.EmbeddingModel);
-            return new GalleryStore(options with { DatabasePath = fullPath }, factory, database, ownership, trainingPoints, beforeIndexBuild);
+            return new GalleryStore(options with { DatabasePath = fullPath }, factory, database, ownership, trainingPoints,
+                beforeIndexBuild, watch.Elapsed.TotalSeconds);
         }
         catch
         {
@@ -250,39 +259,39 @@ public sealed partial class GalleryStore : IDisposable
             EmbeddingChecks.Renormalise(row);
         }
 
-        using var _ = WriteLock();
-        bool addedToIndex = false;
-        long[] newIds = [];
-        IReadOnlyList<GalleryItem> stored;
-        try
-        {
-            stored = database.Insert(items, vectors, DateTimeOffset.UtcNow, ids =>
-            {
-                newIds = ids;
-                if (index is not null)
-                {
-                    index.Add(vectors, ids);
-                    addedToIndex = true;
-                }
-            });
-        }
-        catch when (addedToIndex)
-        {
-            // The FAISS add succeeded but the commit did not: take the vectors out again so both halves agree.
-            ForgetInIndex(newIds);
-            throw;
-        }
-
-        // Committed: from here on nothing may throw (the items are stored and the current index holds them).
+        // Changes are serialised and commit first; memory (catalog, arena, index) is updated under one short exclusive
+        // hold after the commit, so a search never waits for SQLite and never sees an uncommitted item.
+        using var change = locks.Change();
+        IReadOnlyList<GalleryItem> stored = database.Insert(items, vectors, DateTimeOffset.UtcNow, _ => { });
+        using var _ = locks.Write();
+        // Committed: from here on nothing may throw.
         Remember(stored, vectors);
         MaybeRebuild();
         return stored;
     }
 
-    /// <summary>Puts committed items (rows of <paramref name="vectors"/>, in order) into the arena and the catalog, and
-    /// into the catch-up list of a build in progress. Write lock held; the current index already holds them.</summary>
+    /// <summary>
+    /// Puts committed items (rows of <paramref name="vectors"/>, in order) into the index in use, the arena and the
+    /// catalog, and into the catch-up list of a build in progress: the memory half of <see cref="Add"/> and of a
+    /// replicated add (<see cref="ApplyChanges"/>). Write lock held. Never throws: when the index refuses the vectors the
+    /// store drops it and searches exactly until a build or the next open succeeds (<see cref="LastIndexError"/>).
+    /// </summary>
     private void Remember(IReadOnlyList<GalleryItem> stored, float[] vectors)
     {
+        long[] newIds = [.. stored.Select(item => item.Id)];
+        if (active is not null)
+        {
+            try
+            {
+                active.Index.Add(vectors, newIds);
+            }
+            catch (Exception e)
+            {
+                // Committed: the items must stay findable. Search exactly until a build or the next open succeeds.
+                DropIndex($"Adding {newIds.Length} vector(s) to the {active.Factory} index failed", e);
+            }
+        }
+
         for (int i = 0; i < stored.Count; i++)
         {
             GalleryItem item = stored[i];
@@ -298,21 +307,23 @@ public sealed partial class GalleryStore : IDisposable
             }
 
             catalog.Put(position, item.Id, item.CameraId, item.CapturedAt, item.Label);
-            addedDuringBuild?.Add(item.Id);
         }
+
+        addedDuringBuild?.AddRange(newIds);
+        changedSincePersist = true;
     }
 
     /// <summary>The item with this id, or null.</summary>
     public GalleryItem? Get(long id)
     {
-        using var _ = ReadLock();
+        ObjectDisposedException.ThrowIf(disposed, this);
         return database.Get(id);
     }
 
     /// <summary>The stored embedding of this id, or null.</summary>
     public float[]? GetEmbedding(long id)
     {
-        using var _ = ReadLock();
+        using var _ = locks.Read();
         return catalog.TryGetPosition(id, out int position) ? arena.Row(position).ToArray() : null;
     }
 
@@ -324,19 +335,20 @@ public sealed partial class GalleryStore : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
         ArgumentOutOfRangeException.ThrowIfNegative(afterId);
         ValidateFilter(filter);
-        using var _ = ReadLock();
+        ObjectDisposedException.ThrowIf(disposed, this);
         return database.List(filter, afterId, limit);
     }
 
     /// <summary>Deletes an item; false when it did not exist. Never throws once the row is deleted.</summary>
     public bool Delete(long id)
     {
-        using var _ = WriteLock();
+        using var change = locks.Change();
         if (!database.Delete(id))
         {
             return false;
         }
 
+        using var _ = locks.Write();
         Forget([id]);
         MaybeRebuild();
         return true;
@@ -344,8 +356,8 @@ public sealed partial class GalleryStore : IDisposable
 
     /// <summary>
     /// Deletes every item whose <paramref name="column"/> is before <paramref name="before"/> (retention: keep N days);
-    /// returns how many were deleted. Works in transactions of <see cref="BulkDeleteChunk"/> rows, each under the write
-    /// lock for one SQLite transaction, so adds and searches go on between them. Items without a capture time are not
+    /// returns how many were deleted. Works in transactions of <see cref="BulkDeleteChunk"/> rows, one change each, so
+    /// adds go on between them and searches throughout. Items without a capture time are not
     /// deleted by <see cref="GalleryTimeColumn.CapturedAt"/>. Deleted items never appear in a search again.
     /// </summary>
     public long DeleteBefore(GalleryTimeColumn column, DateTimeOffset before, CancellationToken cancellationToken = default)
@@ -354,21 +366,19 @@ public sealed partial class GalleryStore : IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            long[] ids;
-            using (WriteLock())
+            using var change = locks.Change();
+            long[] ids = database.DeleteBefore(column, before, BulkDeleteChunk);
+            using var _ = locks.Write();
+            if (ids.Length > 0)
             {
-                ids = database.DeleteBefore(column, before, BulkDeleteChunk);
-                if (ids.Length > 0)
-                {
-                    Forget(ids);
-                }
+                Forget(ids);
+            }
 
-                total += ids.Length;
-                if (ids.Length < BulkDeleteChunk)
-                {
-                    MaybeRebuild();
-                    return total;
-                }
+            total += ids.Length;
+            if (ids.Length < BulkDeleteChunk)
+            {
+                MaybeRebuild();
+                return total;
             }
         }
     }
@@ -395,15 +405,20 @@ public sealed partial class GalleryStore : IDisposable
         ValidateFilter(filter);
         float[] q = query.ToArray();
         EmbeddingChecks.Renormalise(q);
-        using var _ = ReadLock();
-        (int Position, float Score)[] top = TopK(q, k, filter);
-        if (minScore is { } min)
+        (int Position, float Score)[] top;
+        long[] ids;
+        using (locks.Read())
         {
-            top = [.. top.TakeWhile(hit => hit.Score >= min)];
+            top = searcher.TopK(active, q, k, filter);
+            if (minScore is { } min)
+            {
+                top = [.. top.TakeWhile(hit => hit.Score >= min)];
+            }
+
+            ids = [.. top.Select(hit => catalog.IdAt(hit.Position))];
         }
 
-        // SQLite is read for the returned rows only.
-        long[] ids = [.. top.Select(hit => catalog.IdAt(hit.Position))];
+        // SQLite is read for the returned rows only, outside the lock; a row deleted meanwhile is left out.
         Dictionary<long, GalleryItem> items = database.GetItems(ids);
         var matches = new List<GalleryMatch>(top.Length);
         for (int i = 0; i < top.Length; i++)
@@ -426,15 +441,13 @@ public sealed partial class GalleryStore : IDisposable
         }
 
         Task? build;
-        gate.EnterWriteLock();
-        try
+        // Wait for a change in flight (its SQLite commit and memory update), then refuse new ones.
+        using (locks.Change())
+        using (locks.Write())
         {
             disposed = true;
+            locks.Closed = true;
             build = buildTask;
-        }
-        finally
-        {
-            gate.ExitWriteLock();
         }
 
         // The change feed stops at its next step (the write lock refuses a disposed store); wait for it.
@@ -449,81 +462,14 @@ public sealed partial class GalleryStore : IDisposable
         {
         }
 
-        gate.EnterWriteLock();
-        try
+        using (locks.WriteForClose())
         {
             PersistOnClose();
-            index?.Dispose();
-            index = null;
+            active?.Dispose();
+            active = null;
             database.ClearPool();
             ownership?.Dispose();
         }
-        finally
-        {
-            gate.ExitWriteLock();
-        }
-    }
-
-    /// <summary>The best min(k, qualifying) (position, exact score), score descending then id ascending. Read lock held.</summary>
-    private (int Position, float Score)[] TopK(float[] q, int k, GalleryFilter? filter)
-    {
-        if (catalog.Count == 0)
-        {
-            return [];
-        }
-
-        int[]? selected = HasConstraints(filter) ? catalog.Select(filter!) : null;
-        long qualifying = selected?.LongLength ?? catalog.Count;
-        if (qualifying == 0)
-        {
-            return [];
-        }
-
-        int wanted = (int)Math.Min(k, qualifying);
-        if (index is null || (selected is not null && selected.Length <= Options.ExactSelectionLimit))
-        {
-            return ExactSearch.TopK(arena, q, selected ?? catalog.AlivePositions(), wanted);
-        }
-
-        bool lossy = configured is null || configured.IsLossy;
-        int candidates = (int)Math.Min(lossy ? (long)wanted * LossyCandidateFactor : wanted, qualifying + tombstones.Count);
-        FaissHit[] hits;
-        if (selected is not null)
-        {
-            // Only `selectivity` of every probed list qualifies: probe proportionally more lists to see as many.
-            int probes = nprobe is { } np ? (int)Math.Min(int.MaxValue, Math.Ceiling(np * (double)catalog.Count / selected.Length)) : 0;
-            hits = index.SearchBitmap(q, candidates, catalog.BitmapOf(selected), probes)[0];
-        }
-        else if (tombstones.Count > 0)
-        {
-            hits = index.SearchBitmap(q, candidates, catalog.AliveBitmap)[0];
-        }
-        else if (Options.BatchSearches)
-        {
-            hits = batcher.Search(q, candidates);
-        }
-        else
-        {
-            hits = index.SearchBitmap(q, candidates, null)[0];
-        }
-
-        var rescored = new List<(int Position, float Score)>(hits.Length);
-        foreach (FaissHit hit in hits)
-        {
-            if (catalog.TryGetPosition(hit.Id, out int position))
-            {
-                rescored.Add((position, arena.Dot(q, position)));
-            }
-        }
-
-        if (rescored.Count < wanted)
-        {
-            // The approximate index missed qualifying items (few lists probed, HNSW graph cut by the filter).
-            return ExactSearch.TopK(arena, q, selected ?? catalog.AlivePositions(), wanted);
-        }
-
-        rescored.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : catalog.IdAt(a.Position).CompareTo(catalog.IdAt(b.Position)));
-        return [.. rescored.Take(wanted)];
     }
 
     /// <summary>Takes deleted ids out of memory and the index (write lock held; rows already deleted in SQLite).</summary>
@@ -535,94 +481,47 @@ public sealed partial class GalleryStore : IDisposable
         }
 
         deletedDuringBuild?.AddRange(ids);
-        ForgetInIndex(ids);
-    }
-
-    private void ForgetInIndex(long[] ids)
-    {
-        if (index is null)
+        changedSincePersist = true;
+        if (active is null)
         {
             return;
         }
 
         try
         {
-            if (index.SupportsRemove)
+            if (active.Index.SupportsRemove)
             {
-                index.Remove(ids);
+                active.Index.Remove(ids);
             }
             else
             {
-                tombstones.UnionWith(ids);
+                active.Tombstones.UnionWith(ids);
             }
         }
         catch (Exception e)
         {
             // Committed: exclude the ids at search time instead (works for every index type).
-            tombstones.UnionWith(ids);
-            lastIndexError = $"Removing {ids.Length} id(s) from the {ActiveIndexFactory} index failed; they are excluded " +
+            active.Tombstones.UnionWith(ids);
+            lastIndexError = $"Removing {ids.Length} id(s) from the {active.Factory} index failed; they are excluded " +
                 $"at search time instead. {e.GetType().Name}: {e.Message}";
         }
     }
 
-    private static bool HasConstraints(GalleryFilter? filter) =>
-        filter is not null && (filter.IncludeCameras is { Count: > 0 } || filter.ExcludeCameras is { Count: > 0 }
-            || filter.CapturedFrom is not null || filter.CapturedTo is not null || filter.Label is not null);
+    /// <summary>Write lock held: the index in use failed after a commit; search exactly from now on.</summary>
+    private void DropIndex(string what, Exception e)
+    {
+        lastIndexError = $"{what}; searching exactly until the next open. {e.GetType().Name}: {e.Message}";
+        configuredIndexFailed = true;
+        ActiveIndex? old = active;
+        active = null;
+        old?.Dispose();
+    }
 
     private static void ValidateFilter(GalleryFilter? filter)
     {
         if (filter is { CapturedFrom: { } from, CapturedTo: { } to } && to < from)
         {
             throw new ArgumentException($"The time window ends ({to:O}) before it starts ({from:O}).", nameof(filter));
-        }
-    }
-
-    private LockScope ReadLock()
-    {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        gate.EnterReadLock();
-        if (disposed)
-        {
-            gate.ExitReadLock();
-            throw new ObjectDisposedException(nameof(GalleryStore));
-        }
-
-        return new LockScope(gate, write: false);
-    }
-
-    private LockScope WriteLock()
-    {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        long asked = System.Diagnostics.Stopwatch.GetTimestamp();
-        gate.EnterWriteLock();
-        if (disposed)
-        {
-            gate.ExitWriteLock();
-            throw new ObjectDisposedException(nameof(GalleryStore));
-        }
-
-        long entered = System.Diagnostics.Stopwatch.GetTimestamp();
-        maxWriteWaitTicks = Math.Max(maxWriteWaitTicks, entered - asked);
-        return new LockScope(gate, write: true, this, entered);
-    }
-
-    private readonly struct LockScope(ReaderWriterLockSlim gate, bool write, GalleryStore? owner = null, long entered = 0) : IDisposable
-    {
-        public void Dispose()
-        {
-            if (write)
-            {
-                if (owner is not null)
-                {
-                    owner.maxWriteHoldTicks = Math.Max(owner.maxWriteHoldTicks, System.Diagnostics.Stopwatch.GetTimestamp() - entered);
-                }
-
-                gate.ExitWriteLock();
-            }
-            else
-            {
-                gate.ExitReadLock();
-            }
         }
     }
 }

@@ -60,38 +60,3 @@ public enum GalleryTimeColumn
     /// <summary>created_at (every item has one).</summary>
     CreatedAt,
 }
-
-/// <summary>The gallery database holds embeddings of another model than the one it was opened with.</summary>
-public sealed class GalleryModelMismatchException(string databasePath, string storedModel, string requestedModel, long items)
-    : Exception($"Gallery database '{databasePath}' holds {items} embedding(s) of model '{storedModel}', not of '{requestedModel}'. " +
-                "Embeddings of different models are not comparable: use another database file for this model, " +
-                "or the model that filled it.")
-{
-    /// <summary>The model recorded in the database.</summary>
-    public string StoredModel { get; } = storedModel;
-    /// <summary>The model the store was opened with.</summary>
-    public string RequestedModel { get; } = requestedModel;
-}
-
-/// <summary>An added item's external id is already in the gallery.</summary>
-public sealed class DuplicateExternalIdException(string externalId)
-    : Exception($"External id '{externalId}' already exists in the gallery.")
-{
-    public string ExternalId { get; } = externalId;
-}
-
-/// <summary>What the store searches with now (for logs and health output).</summary>
-/// <param name="ActiveFactory">Factory string of the index in use ("Flat" = exact).</param>
-/// <param name="Nprobe">IVF lists probed per query, or null.</param>
-/// <param name="CalibratedRecall">Recall@10 measured when nprobe was chosen, or null.</param>
-/// <param name="Building">An index build is running in the background.</param>
-/// <param name="LastBuildSeconds">Duration of the last completed build (train + add + calibration), or null.</param>
-/// <param name="LastError">Why the last build failed (the previous index kept serving), or null.</param>
-/// <param name="Items">Live items.</param>
-/// <param name="VectorBytes">Bytes of the in-memory float32 copy of the embeddings.</param>
-/// <param name="MaxWriteLockHoldMs">Longest time an add, delete, bulk-delete chunk or index swap held the exclusive
-/// lock since open (milliseconds).</param>
-/// <param name="MaxWriteLockWaitMs">Longest time one of them waited for it since open (milliseconds).</param>
-public sealed record GalleryIndexStatus(
-    string ActiveFactory, int? Nprobe, double? CalibratedRecall, bool Building, double? LastBuildSeconds, string? LastError,
-    long Items, long VectorBytes, double MaxWriteLockHoldMs, double MaxWriteLockWaitMs);

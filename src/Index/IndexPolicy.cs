@@ -46,4 +46,59 @@ public static class IndexPolicy
 
         return active == "Flat" ? wanted != "Flat" : items >= 2 * builtFor;
     }
+
+    /// <summary>The index a store wants for <paramref name="items"/>: with <paramref name="configured"/> null (Auto) the
+    /// choice above; else the configured one once the gallery holds its training points, "Flat" before, for a Flat
+    /// configuration, or after the configured one failed to build (tried again at the next open).</summary>
+    internal static string Wanted(FaissFactory? configured, long trainingPoints, bool configuredFailed, long items, int flatLimit)
+    {
+        if (configured is null)
+        {
+            return Choose(items, flatLimit);
+        }
+
+        return configured.Kind == FaissIndexKind.Flat || configuredFailed || items < trainingPoints ? "Flat" : configured.Text;
+    }
+
+    /// <summary>
+    /// What a store does after an add or delete: build <c>Target</c> (Auto crossed a size; the configured index became
+    /// possible; a quarter of an HNSW graph is deleted items it cannot remove), re-check nprobe (an IVF gallery grew by
+    /// a quarter since calibration), or nothing.
+    /// </summary>
+    internal static (IndexStep Step, string? Target) AfterChange(
+        FaissFactory? configured, long trainingPoints, ActiveIndex? active, long items, int flatLimit)
+    {
+        string activeFactory = active?.Factory ?? "Flat";
+        if (configured is null)
+        {
+            if (ShouldRebuild(activeFactory, active?.BuiltFor ?? 0, items, flatLimit))
+            {
+                return (IndexStep.Build, Choose(items, flatLimit));
+            }
+        }
+        else if (activeFactory != configured.Text && Wanted(configured, trainingPoints, false, items, flatLimit) == configured.Text)
+        {
+            return (IndexStep.Build, configured.Text);
+        }
+
+        if (active is not null && active.Tombstones.Count > 0 && active.Tombstones.Count * 4L > active.Index.Count)
+        {
+            return (IndexStep.Build, active.Factory);
+        }
+
+        if (active?.Nprobe is not null && items >= active.CalibratedFor + active.CalibratedFor / 4 + 100)
+        {
+            return (IndexStep.Recheck, null);
+        }
+
+        return (IndexStep.None, null);
+    }
+}
+
+/// <summary>What <see cref="IndexPolicy.AfterChange"/> asks for.</summary>
+internal enum IndexStep
+{
+    None,
+    Build,
+    Recheck,
 }

@@ -6,7 +6,7 @@ namespace SanReid.Index;
 /// FAISS batch call (BLAS for the coarse quantizer / Flat scan, OpenMP across queries) and hands each caller its row.
 /// No thread of its own and no added wait: a lone query runs at once, as before.
 /// </summary>
-internal sealed class SearchBatcher(Func<float[], int, int, FaissHit[][]> searchBatch)
+internal sealed class SearchBatcher
 {
     /// <summary>Most queries in one FAISS call.</summary>
     public const int MaxBatch = 64;
@@ -20,10 +20,11 @@ internal sealed class SearchBatcher(Func<float[], int, int, FaissHit[][]> search
 
     public long Calls { get; private set; }
 
-    /// <summary>Top <paramref name="k"/> for one query (D floats), possibly inside a batch with other callers' queries.</summary>
-    public FaissHit[] Search(float[] query, int k)
+    /// <summary>Top <paramref name="k"/> for one query (D floats) in <paramref name="index"/>, possibly inside a batch
+    /// with other callers' queries to the same index.</summary>
+    public FaissHit[] Search(FaissIndex index, float[] query, int k)
     {
-        var pending = new Pending(query, k);
+        var pending = new Pending(index, query, k);
         bool leader;
         lock (gate)
         {
@@ -45,10 +46,11 @@ internal sealed class SearchBatcher(Func<float[], int, int, FaissHit[][]> search
         List<Pending> batch;
         lock (gate)
         {
-            int take = Math.Min(queue.Count, MaxBatch);
-            batch = queue.GetRange(0, take);
-            queue.RemoveRange(0, take);
-            Queries += take;
+            // Queries to one index per call (callers hold the store's read lock, so all see the same index in practice).
+            FaissIndex target = queue[0].Index;
+            batch = [.. queue.Where(p => p.Index == target).Take(MaxBatch)];
+            queue.RemoveAll(batch.Contains);
+            Queries += batch.Count;
             Calls++;
         }
 
@@ -81,7 +83,7 @@ internal sealed class SearchBatcher(Func<float[], int, int, FaissHit[][]> search
                 batch[i].Query.CopyTo(queries, i * d);
             }
 
-            FaissHit[][] hits = searchBatch(queries, batch.Count, k);
+            FaissHit[][] hits = batch[0].Index.SearchBitmap(queries, k, null);
             for (int i = 0; i < batch.Count; i++)
             {
                 batch[i].Result = hits[i].Length > batch[i].K ? hits[i][..batch[i].K] : hits[i];
@@ -103,8 +105,9 @@ internal sealed class SearchBatcher(Func<float[], int, int, FaissHit[][]> search
         }
     }
 
-    private sealed class Pending(float[] query, int k)
+    private sealed class Pending(FaissIndex index, float[] query, int k)
     {
+        public FaissIndex Index { get; } = index;
         public float[] Query { get; } = query;
         public int K { get; } = k;
         public FaissHit[]? Result { get; set; }

@@ -15,6 +15,7 @@ public sealed class GalleryScaleTests : IDisposable
 
     [Theory]
     [InlineData("Flat", 100_000)]
+    [InlineData("Flat", 0)] // exact gallery: every selection scored exactly, however large
     [InlineData("IVF8,Flat", 100_000)]
     [InlineData("IVF8,Flat", 0)] // every filter through the index's id bitmap (and the exact fallback)
     [InlineData("IVF8,SQ8", 0)]
@@ -27,10 +28,12 @@ public sealed class GalleryScaleTests : IDisposable
         var random = new Random(11);
         using GalleryStore store = Open(factory, exactSelectionLimit: exactSelectionLimit);
         const int n = 600;
+        // Cameras 0-6 and 70: filters test ids below 64 with a bit mask and others with a set.
+        static int Camera(int draw) => draw == 7 ? 70 : draw;
         float[] data = TestVectors.Clustered(n, D, clusters: 30, noise: 0.05f, seed: 1, sampleSeed: 2);
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var items = Enumerable.Range(0, n).Select(i => new NewGalleryItem(
-            data.AsSpan(i * D, D).ToArray(), CameraId: random.Next(4) == 0 ? null : random.Next(8), Label: random.Next(3) == 0 ? null : $"p{random.Next(4)}",
+            data.AsSpan(i * D, D).ToArray(), CameraId: random.Next(4) == 0 ? null : Camera(random.Next(8)), Label: random.Next(3) == 0 ? null : $"p{random.Next(4)}",
             CapturedAt: random.Next(5) == 0 ? null : start.AddHours(random.Next(240)))).ToList();
         long[] ids = [.. store.Add(items).Select(i => i.Id)];
         foreach (long id in ids.Where((_, i) => i % 9 == 0))
@@ -43,8 +46,8 @@ public sealed class GalleryScaleTests : IDisposable
         {
             var filter = new GalleryFilter
             {
-                IncludeCameras = random.Next(2) == 0 ? [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ => random.Next(8))] : null,
-                ExcludeCameras = random.Next(3) == 0 ? [random.Next(8)] : null,
+                IncludeCameras = random.Next(2) == 0 ? [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ => Camera(random.Next(8)))] : null,
+                ExcludeCameras = random.Next(3) == 0 ? [Camera(random.Next(8))] : null,
                 CapturedFrom = random.Next(2) == 0 ? start.AddHours(random.Next(200)) : null,
                 Label = random.Next(3) == 0 ? $"p{random.Next(5)}" : null,
             };
@@ -72,6 +75,48 @@ public sealed class GalleryScaleTests : IDisposable
                 Assert.Equal(expected.Select(e => e.Score), actual.Select(m => m.Score), new ToleranceComparer(1e-5f));
             }
         }
+    }
+
+    [Fact]
+    public void CameraFiltersStayExactWhenDeletedPositionsAreReusedByOtherCameras()
+    {
+        // Adds after deletes reuse the freed positions, here with other cameras: each camera's position list must
+        // follow, or a camera filter would miss items or return another camera's.
+        using GalleryStore store = Open("Flat");
+        float[] data = TestVectors.RandomUnit(900, D, seed: 40);
+        var cameraOf = new Dictionary<long, int>();
+        void AddRange(int first, int count, Func<int, int> camera)
+        {
+            foreach (var (item, i) in store.Add([.. Enumerable.Range(first, count).Select(i =>
+                new NewGalleryItem(data.AsSpan(i * D, D).ToArray(), CameraId: camera(i)))]).Select((item, i) => (item, i)))
+            {
+                cameraOf[item.Id] = camera(first + i);
+            }
+        }
+
+        AddRange(0, 300, i => i % 3);
+        foreach (long id in cameraOf.Keys.Where(id => id % 2 == 0).ToList())
+        {
+            Assert.True(store.Delete(id));
+            cameraOf.Remove(id);
+        }
+
+        AddRange(300, 300, i => (i + 1) % 3); // 150 of them reuse freed positions
+        foreach (long id in cameraOf.Keys.Where(id => id % 5 == 0).ToList())
+        {
+            Assert.True(store.Delete(id));
+            cameraOf.Remove(id);
+        }
+
+        AddRange(600, 300, i => i % 4); // camera 3 is new; more reuse
+        for (int camera = 0; camera < 5; camera++)
+        {
+            var found = store.Search(data.AsSpan(0, D), 1000, new GalleryFilter { IncludeCameras = [camera] }).Select(m => m.Item.Id).Order();
+            Assert.Equal(cameraOf.Where(e => e.Value == camera).Select(e => e.Key).Order(), found);
+        }
+
+        var two = store.Search(data.AsSpan(0, D), 1000, new GalleryFilter { IncludeCameras = [1, 3, 1] }).Select(m => m.Item.Id).Order();
+        Assert.Equal(cameraOf.Where(e => e.Value is 1 or 3).Select(e => e.Key).Order(), two);
     }
 
     [Theory]

@@ -106,8 +106,11 @@ public static class Extensions
                 EmbeddingModel = ModelFingerprint.EmbeddingSpace(embedder.ModelPath, embedder.Metadata),
             });
             var log = sp.GetRequiredService<ILogger<GalleryStore>>();
-            log.LogInformation("Gallery {Path}: {Count} items, index {ActiveFactory} (configured {Factory})",
-                store.Options.DatabasePath, store.Count, store.ActiveIndexFactory, options.IndexFactory);
+            var opened = store.OpenReport;
+            log.LogInformation("Gallery {Path}: {Count} items, index {ActiveFactory} (configured {Factory}); opened in " +
+                "{Scan:F1} s scan + {IndexSeconds:F1} s index ({IndexSource})",
+                store.Options.DatabasePath, store.Count, store.ActiveIndexFactory, options.IndexFactory, opened.ScanSeconds,
+                opened.IndexSeconds, opened.IndexSource);
             if (store.LastIndexError is not null)
             {
                 log.LogWarning("Gallery {Path}: the configured index could not be built, searching exactly: {Error}", path, store.LastIndexError);
