@@ -52,6 +52,50 @@ public sealed class GalleryRebuildTests : IDisposable
     }
 
     [Fact]
+    public void MoreAddsDuringTrainingThanOneReplayChunkAreAllInTheNewIndex()
+    {
+        // The replay copies a chunk of rows per read-lock hold (GalleryRows.Chunk = 4,096), so 4,500 adds during
+        // training take two chunks and a remainder; every one must reach the new index exactly once.
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        bool hold = true;
+        using GalleryStore store = GalleryStore.Open(Options(temp.File("gallery.db")), factory =>
+        {
+            if (hold)
+            {
+                hold = false;
+                entered.Set();
+                release.Wait(TimeSpan.FromMinutes(2));
+            }
+        });
+        float[] data = TestVectors.Clustered(9500, D, clusters: 150, noise: 0.08f, seed: 41, sampleSeed: 42);
+        store.Add(Items(data, 0, 5000)); // past AutoFlatLimit: the build of 5,000 rows starts
+        Assert.True(entered.Wait(TimeSpan.FromMinutes(1)), "the background build never started");
+
+        var added = new List<long>();
+        for (int first = 5000; first < 9500; first += 500)
+        {
+            added.AddRange(store.Add(Items(data, first, 500)).Select(i => i.Id));
+        }
+
+        Assert.True(store.IndexStatus.Building);
+        release.Set();
+        Assert.True(store.WaitForIndexBuild(TimeSpan.FromMinutes(2)));
+
+        Assert.StartsWith("IVF", store.ActiveIndexFactory);
+        Assert.Equal(9500, store.Count); // under twice the 5,000 the index was built for: no second build
+        Assert.Equal(1, store.IndexStatus.Builds);
+        for (int i = 0; i < added.Count; i += 7)
+        {
+            Assert.Equal(added[i], store.Search(data.AsSpan((5000 + i) * D, D), 1)[0].Item.Id);
+        }
+
+        long[] all = [.. store.Search(data.AsSpan(0, D), 20000).Select(m => m.Item.Id)];
+        Assert.Equal(9500, all.Length);
+        Assert.Equal(9500, all.Distinct().Count());
+    }
+
+    [Fact]
     public void ChangesMadeWhileABuildFinishesAreReplayedOntoTheNewIndexBeforeTheSwap()
     {
         using var entered = new ManualResetEventSlim();
