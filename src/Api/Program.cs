@@ -16,7 +16,9 @@ var app = builder.Build();
 var metrics = app.Services.GetRequiredService<ApiMetrics>();
 app.UseApiPipeline(metrics);
 
-var v1 = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ApiEndpoint.Marker).RequireAuthorization(ApiPolicies.Read);
+// Request records (IValidatable) are parsed and checked by one filter before any handler runs.
+var v1 = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ApiEndpoint.Marker).RequireAuthorization(ApiPolicies.Read)
+    .AddEndpointFilter<ValidationFilter>();
 v1.MapEmbeddingsApi();
 v1.MapGalleryApi();
 v1.MapGalleryBulkApi();

@@ -89,6 +89,71 @@ public class HealthAndModelTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.Equal("binary", image.GetProperty("format").GetString());
     }
 
+    [Fact]
+    public async Task SwaggerGivesTheGalleryAndEmbeddingsFieldsTheirRealTypes()
+    {
+        string json = await _client.GetStringAsync("/swagger/v1/swagger.json");
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var paths = root.GetProperty("paths");
+
+        // POST /gallery: camera_id an integer, captured_at a date-time, images an array of binary files.
+        var add = FormProperties(root, paths.GetProperty("/api/v1/gallery").GetProperty("post"));
+        Assert.Equal("integer", TypeOf(Resolve(root, add.GetProperty("camera_id"))));
+        var capturedAt = Resolve(root, add.GetProperty("captured_at"));
+        Assert.Equal("string", TypeOf(capturedAt));
+        Assert.Equal("date-time", capturedAt.GetProperty("format").GetString());
+        AssertArrayOfFiles(root, add.GetProperty("images"));
+
+        // POST /embeddings: images an array of binary files.
+        AssertArrayOfFiles(root, FormProperties(root, paths.GetProperty("/api/v1/embeddings").GetProperty("post")).GetProperty("images"));
+
+        // GET /gallery: after_id and limit integers, cameras an array of integers, from a date-time.
+        var list = QueryParameters(root, paths.GetProperty("/api/v1/gallery").GetProperty("get"));
+        Assert.Equal("integer", TypeOf(list["after_id"]));
+        Assert.Equal("integer", TypeOf(list["limit"]));
+        Assert.Equal("array", TypeOf(list["cameras"]));
+        Assert.Equal("integer", TypeOf(Resolve(root, list["cameras"].GetProperty("items"))));
+        Assert.Equal("date-time", list["from"].GetProperty("format").GetString());
+
+        // DELETE /gallery: the two cut-off instants are date-times.
+        var retention = QueryParameters(root, paths.GetProperty("/api/v1/gallery").GetProperty("delete"));
+        Assert.Equal("date-time", retention["captured_before"].GetProperty("format").GetString());
+        Assert.Equal("date-time", retention["created_before"].GetProperty("format").GetString());
+
+        // Responses are typed: search's 200 is SearchResponse, whose matches carry a number score and an integer id.
+        var ok = Resolve(root, paths.GetProperty("/api/v1/search").GetProperty("post").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        var matches = Resolve(root, ok.GetProperty("properties").GetProperty("matches"));
+        Assert.Equal("array", TypeOf(matches));
+        var match = Resolve(root, matches.GetProperty("items")).GetProperty("properties");
+        Assert.Equal("number", TypeOf(Resolve(root, match.GetProperty("score"))));
+        Assert.Equal("integer", TypeOf(Resolve(root, match.GetProperty("id"))));
+        // Adding answers 201 with the new items.
+        var created = Resolve(root, paths.GetProperty("/api/v1/gallery").GetProperty("post").GetProperty("responses").GetProperty("201")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        Assert.Equal("array", TypeOf(Resolve(root, created.GetProperty("properties").GetProperty("items"))));
+    }
+
+    private static JsonElement FormProperties(JsonElement root, JsonElement operation) =>
+        Resolve(root, operation.GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema"))
+            .GetProperty("properties");
+
+    // The query parameters of an operation by name, their schemas resolved.
+    private static Dictionary<string, JsonElement> QueryParameters(JsonElement root, JsonElement operation) =>
+        operation.GetProperty("parameters").EnumerateArray()
+            .Where(p => p.GetProperty("in").GetString() == "query")
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => Resolve(root, p.GetProperty("schema")));
+
+    private static void AssertArrayOfFiles(JsonElement root, JsonElement schema)
+    {
+        var array = Resolve(root, schema);
+        Assert.Equal("array", TypeOf(array));
+        var file = Resolve(root, array.GetProperty("items"));
+        Assert.Equal("string", TypeOf(file));
+        Assert.Equal("binary", file.GetProperty("format").GetString());
+    }
+
     // Follows a local "$ref" ("#/components/schemas/X").
     private static JsonElement Resolve(JsonElement root, JsonElement schema)
     {

@@ -15,7 +15,8 @@ public static class EmbeddingsApi
             .WithDescription("multipart/form-data with one or more files in field 'images' (JPEG, PNG, WebP, BMP, GIF, TIFF). "
                 + "Returns one D-dimensional unit-norm embedding per image, in upload order.")
             .WithTags("Embeddings")
-            .Accepts<IFormFileCollection>("multipart/form-data")
+            // The typed form (EmbeddingsForm): the OpenAPI document gives images as an array of files.
+            .Accepts<EmbeddingsForm>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -24,9 +25,9 @@ public static class EmbeddingsApi
 
     /// <summary>Decodes every 'images' file (CropDecoder) and embeds them in one or more ONNX Runtime runs.</summary>
     public static async Task<Ok<EmbeddingsResponse>> CreateEmbeddings(
-        [AsParameters] EmbeddingServices services, IFormFileCollection images, CancellationToken cancellationToken)
+        [AsParameters] EmbeddingServices services, EmbeddingsForm form, CancellationToken cancellationToken)
     {
-        var uploads = services.Uploads.DecodeAll(images, "images");
+        var uploads = services.Uploads.DecodeAll(form.Files, "images");
         var embeddings = await services.Batcher.EmbedAsync(uploads.Select(u => u.Crop).ToList(), cancellationToken);
         var items = uploads.Select((u, i) => new EmbeddingResult(u.FileName, embeddings[i])).ToList();
         return TypedResults.Ok(new EmbeddingsResponse(Path.GetFileName(services.Batcher.Embedder.ModelPath), services.Batcher.Embedder.Dimension, items.Count, items));

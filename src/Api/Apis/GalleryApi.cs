@@ -23,7 +23,8 @@ public static class GalleryApi
                 + "captured_at (ISO 8601; UTC when no offset) and external_id (unique; only with a single image) apply to every image. "
                 + "All images are added or none. A duplicate external_id gives 409.")
             .WithTags("Gallery")
-            .Accepts<IFormFileCollection>("multipart/form-data")
+            // The typed form (GalleryAddForm): camera_id an integer, captured_at a date-time, images an array of files.
+            .Accepts<GalleryAddForm>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -34,12 +35,14 @@ public static class GalleryApi
         app.MapMethods("/gallery/{id:long}", GetAndHead, GetItem)
             .WithName("GetGalleryItem")
             .WithSummary("Get one gallery item's metadata")
-            .WithTags("Gallery");
+            .WithTags("Gallery")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapDelete("/gallery/{id:long}", DeleteItem)
             .WithName("DeleteGalleryItem")
             .WithSummary("Delete a gallery item (it never appears in search again)")
             .WithTags("Gallery")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .RequireAuthorization(ApiPolicies.Write);
 
@@ -53,30 +56,20 @@ public static class GalleryApi
     }
 
     /// <summary>Decodes and embeds every image, then adds them atomically with the shared metadata.</summary>
-    public static async Task<Created<GalleryAddResponse>> AddItems(
-        [AsParameters] GalleryServices services,
-        IFormFileCollection images,
-        [FromForm(Name = "camera_id")] string? cameraId,
-        [FromForm(Name = "label")] string? label,
-        [FromForm(Name = "captured_at")] string? capturedAt,
-        [FromForm(Name = "external_id")] string? externalId,
-        CancellationToken cancellationToken)
+    public static async Task<Results<Created<GalleryAddResponse>, ProblemHttpResult>> AddItems(
+        [AsParameters] GalleryServices services, GalleryAddForm form, CancellationToken cancellationToken)
     {
-        var camera = RequestParsing.CameraId(cameraId, "camera_id");
-        var labelText = RequestParsing.Text(label, "label");
-        var captured = RequestParsing.Timestamp(capturedAt, "captured_at");
-        var external = RequestParsing.Text(externalId, "external_id");
-        var uploads = services.Uploads.DecodeAll(images, "images");
-        if (external is not null && uploads.Count > 1)
+        var uploads = services.Uploads.DecodeAll(form.Files, "images");
+        if (form.ExternalId is not null && uploads.Count > 1)
         {
-            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
-                $"external_id must be unique, so it can go with one image only; got {uploads.Count} images.");
+            return Problems.From(ApiProblemException.BadRequest(ErrorCodes.InvalidField,
+                $"external_id must be unique, so it can go with one image only; got {uploads.Count} images."));
         }
 
         var embeddings = await services.Batcher.EmbedAsync(uploads.Select(u => u.Crop).ToList(), cancellationToken);
         // Not cancellable from here on: once embedded, the add commits (or fails) as a whole.
         var added = services.Store.Add(uploads
-            .Select((u, i) => new NewGalleryItem(embeddings[i], external, camera, labelText, captured, u.FileName))
+            .Select((u, i) => new NewGalleryItem(embeddings[i], form.ExternalId, form.CameraId, form.Label, form.CapturedAt, u.FileName))
             .ToList());
         var items = added.Select(GalleryItemResponse.From).ToList();
         return TypedResults.Created($"/api/v1/gallery/{items[0].Id}", new GalleryAddResponse(items.Count, items));
@@ -91,20 +84,9 @@ public static class GalleryApi
     public static Results<NoContent, ProblemHttpResult> DeleteItem([AsParameters] GalleryServices services, long id) =>
         services.Store.Delete(id) ? TypedResults.NoContent() : Problems.NotFound($"No gallery item with id {id}.");
 
-    public static Ok<GalleryPageResponse> ListItems(
-        [AsParameters] GalleryServices services,
-        [FromQuery(Name = "after_id")] string? afterId,
-        [FromQuery(Name = "limit")] string? limit,
-        [FromQuery(Name = "cameras")] string[]? cameras,
-        [FromQuery(Name = "exclude_cameras")] string[]? excludeCameras,
-        [FromQuery(Name = "from")] string? from,
-        [FromQuery(Name = "to")] string? to,
-        [FromQuery(Name = "label")] string? label)
+    public static Ok<GalleryPageResponse> ListItems([AsParameters] GalleryServices services, GalleryListQuery query)
     {
-        var options = services.Options.Value;
-        var (after, size) = RequestParsing.Paging(afterId, limit, options.DefaultPageSize, options.MaxPageSize);
-        var filter = RequestParsing.Filter(cameras ?? [], excludeCameras ?? [], from, to, label);
-        var page = services.Store.List(filter, after, size);
+        var page = services.Store.List(query.Filter, query.AfterId, query.Limit);
         var items = page.Items.Select(GalleryItemResponse.From).ToList();
         return TypedResults.Ok(new GalleryPageResponse(page.Total, items.Count, page.NextAfterId, items));
     }

@@ -55,21 +55,9 @@ public static class GalleryBulkApi
     }
 
     public static async Task<Ok<BulkDeleteResponse>> DeleteBefore(
-        [AsParameters] GalleryServices services,
-        [FromQuery(Name = "captured_before")] string? capturedBefore,
-        [FromQuery(Name = "created_before")] string? createdBefore,
-        CancellationToken cancellationToken)
+        [AsParameters] GalleryServices services, GalleryDeleteBeforeQuery query, CancellationToken cancellationToken)
     {
-        var captured = RequestParsing.Timestamp(capturedBefore, "captured_before");
-        var created = RequestParsing.Timestamp(createdBefore, "created_before");
-        if ((captured is null) == (created is null))
-        {
-            throw ApiProblemException.BadRequest(ErrorCodes.MissingField,
-                "Give exactly one of captured_before and created_before (ISO 8601), e.g. ?captured_before=2026-01-01T00:00:00Z.");
-        }
-
-        var column = captured is not null ? GalleryTimeColumn.CapturedAt : GalleryTimeColumn.CreatedAt;
-        var before = (captured ?? created)!.Value;
+        var (column, before) = (query.Column, query.Before);
         long deleted = await Task.Run(() => services.Store.DeleteBefore(column, before, cancellationToken), CancellationToken.None);
         return TypedResults.Ok(new BulkDeleteResponse(deleted, column == GalleryTimeColumn.CapturedAt ? "captured_at" : "created_at", before));
     }

@@ -178,6 +178,7 @@ public static class Extensions
                 Name = AuthOptions.HeaderName,
                 Description = "API key; required for gallery POST / DELETE (and for reads when SanReid:Auth:RequireKeyForReads).",
             });
+            o.OperationFilter<QueryRequestParameters>();
             o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
         });
     }

@@ -13,12 +13,13 @@ namespace SanReid.Api.Model;
 /// <c>label</c>, <c>min_score</c> a cosine in [-1, 1].
 /// </summary>
 /// <remarks>
-/// Bound by <see cref="BindAsync"/> from the form that <c>Middleware/FormReadingMiddleware</c> has read, so a
-/// malformed value is a 400 with its own code (<c>invalid_k</c>, <c>invalid_camera</c>, <c>invalid_timestamp</c>,
-/// <c>invalid_field</c>, <c>invalid_min_score</c>) instead of the framework binder's generic failure. The image itself
-/// is decoded by the handler (<see cref="ImageUploads.DecodeOne"/>: <c>missing_field</c>, <c>too_many_images</c>).
+/// Bound by <see cref="BindAsync"/> from the form that <c>Middleware/FormReadingMiddleware</c> has read and checked by
+/// <see cref="Validate"/> (run by the validation filter), so a malformed value is a 400 with its own code
+/// (<c>invalid_k</c>, <c>invalid_camera</c>, <c>invalid_timestamp</c>, <c>invalid_field</c>, <c>invalid_min_score</c>)
+/// instead of the framework binder's generic failure. The image itself is decoded by the handler
+/// (<see cref="ImageUploads.DecodeOne"/>: <c>missing_field</c>, <c>too_many_images</c>).
 /// </remarks>
-public sealed record SearchRequest
+public sealed record SearchRequest : IValidatable
 {
     /// <summary>The query crop (one file).</summary>
     [JsonPropertyName("image")]
@@ -60,24 +61,27 @@ public sealed record SearchRequest
     [JsonIgnore]
     public GalleryFilter? Filter { get; init; }
 
-    /// <summary>Binds and checks the form (order of the checks: k, cameras, exclude_cameras, from, to, label, min_score).</summary>
-    /// <exception cref="ApiProblemException">400 with the field's code.</exception>
+    [JsonIgnore]
+    private RequestText? Text { get; init; }
+
+    /// <summary>Binds the form's text and files; <see cref="Validate"/> parses and checks them.</summary>
     /// <exception cref="BadHttpRequestException">415: the body is not a form.</exception>
     public static async ValueTask<SearchRequest?> BindAsync(HttpContext context)
     {
-        var request = context.Request;
-        if (!request.HasFormContentType)
-        {
-            throw new BadHttpRequestException($"Expected a supported form media type but got \"{request.ContentType}\".",
-                StatusCodes.Status415UnsupportedMediaType);
-        }
+        var text = await RequestText.FromFormAsync(context);
+        return new SearchRequest { Text = text, Files = text.Files, Image = text.Files?.GetFile("image") };
+    }
 
-        var form = await request.ReadFormAsync(context.RequestAborted);
-        var options = context.RequestServices.GetRequiredService<IOptions<SearchOptions>>().Value;
-        int k = RequestParsing.K(form["k"], options.DefaultK, options.MaxK);
-        var filter = RequestParsing.Filter(form["cameras"], form["exclude_cameras"], form["from"], form["to"], form["label"]);
-        var minScore = RequestParsing.MinScore(form["min_score"]);
-        return new SearchRequest
+    /// <summary>Order of the checks: k, cameras, exclude_cameras, from, to, label, min_score.</summary>
+    /// <exception cref="ApiProblemException">400 with the field's code.</exception>
+    public IValidatable Validate(IServiceProvider services)
+    {
+        var text = Text ?? throw new InvalidOperationException("SearchRequest is bound by BindAsync.");
+        var options = services.GetRequiredService<IOptions<SearchOptions>>().Value;
+        int k = RequestParsing.K(text["k"], options.DefaultK, options.MaxK);
+        var filter = RequestParsing.Filter(text["cameras"], text["exclude_cameras"], text["from"], text["to"], text["label"]);
+        var minScore = RequestParsing.MinScore(text["min_score"]);
+        return this with
         {
             K = k,
             Cameras = filter?.IncludeCameras,
@@ -86,8 +90,6 @@ public sealed record SearchRequest
             To = filter?.CapturedTo,
             Label = filter?.Label,
             MinScore = minScore,
-            Files = form.Files,
-            Image = form.Files.GetFile("image"),
             Filter = filter,
         };
     }

@@ -6,7 +6,8 @@ namespace SanReid.Api.Services;
 
 /// <summary>
 /// Parses text form fields and query values. Every malformed value becomes a 400 <see cref="ApiProblemException"/>
-/// with a specific code, so handlers bind strings and never fail inside the framework's binder.
+/// with a specific code. Used by the request records' <c>Validate</c> (Model/, run by the validation filter), so a
+/// malformed value never fails inside the framework's binder with a generic error.
 /// </summary>
 public static partial class RequestParsing
 {

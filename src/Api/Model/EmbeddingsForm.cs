@@ -1,0 +1,27 @@
+using System.Text.Json.Serialization;
+
+namespace SanReid.Api.Model;
+
+/// <summary>
+/// The typed form of <c>POST /api/v1/embeddings</c> (multipart/form-data): files <c>images</c>. No text fields, so
+/// nothing for the validation filter: the images are counted and decoded by the handler
+/// (<see cref="Services.ImageUploads.DecodeAll"/>: <c>missing_field</c>, <c>too_many_images</c>).
+/// </summary>
+public sealed record EmbeddingsForm
+{
+    /// <summary>The crops to embed (one or more files), answered in upload order.</summary>
+    [JsonPropertyName("images")]
+    public IReadOnlyList<IFormFile>? Images { get; init; }
+
+    /// <summary>The file parts of the form (the handler decodes field <c>images</c> from them).</summary>
+    [JsonIgnore]
+    public IFormFileCollection? Files { get; init; }
+
+    /// <summary>Binds the form's files.</summary>
+    /// <exception cref="BadHttpRequestException">415: the body is not a form.</exception>
+    public static async ValueTask<EmbeddingsForm?> BindAsync(HttpContext context)
+    {
+        var text = await RequestText.FromFormAsync(context);
+        return new EmbeddingsForm { Files = text.Files, Images = text.Files?.GetFiles("images") };
+    }
+}
