@@ -44,6 +44,51 @@ public class FieldValueTests(ApiFactory factory) : IClassFixture<ApiFactory>
         await AssertProblem(await _client.GetAsync($"/api/v1/gallery?from={Uri.EscapeDataString(given)}"), HttpStatusCode.BadRequest, "invalid_timestamp");
     }
 
+    [Theory]
+    [InlineData("/api/v1/gallery?label=%FF")]
+    [InlineData("/api/v1/gallery?from=2024-05-01%C3")]
+    [InlineData("/api/v1/gallery?label=%EF%BF%BD")]
+    public async Task QueryTextThatIsNotUtf8IsInvalidNotMojibake(string url)
+    {
+        var body = await AssertProblem(await _client.GetAsync(url), HttpStatusCode.BadRequest, "invalid_field");
+        Assert.Contains("UTF-8", body.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v1/gallery?label=a&label=b", "label")]
+    [InlineData("GET", "/api/v1/gallery?limit=5&limit=6", "limit")]
+    [InlineData("DELETE", "/api/v1/gallery?captured_before=2020-01-01T00:00:00Z&captured_before=2021-01-01T00:00:00Z", "captured_before")]
+    public async Task ASingleValuedQueryFieldGivenTwiceIsInvalidNotJoined(string method, string url, string field)
+    {
+        var body = await AssertProblem(await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), url)),
+            HttpStatusCode.BadRequest, "invalid_field");
+        Assert.Equal($"The query parameter '{field}' was given 2 times; it takes one value.", body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task ABodyOfAnotherMediaTypeGets415WithADetailSayingWhatTheEndpointTakes()
+    {
+        var body = await AssertProblem(
+            await _client.PostAsync("/api/v1/search", new StringContent("x", System.Text.Encoding.UTF8, "text/plain")),
+            HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        string detail = body.GetProperty("detail").GetString()!;
+        Assert.Contains("text/plain", detail);
+        Assert.Contains("multipart/form-data", detail);
+    }
+
+    [Theory]
+    [InlineData("", "before its first boundary")]
+    [InlineData("--b\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n5", "closing boundary")]
+    public async Task AnEmptyOrCutMultipartBodySaysWhereItEnded(string body, string expected)
+    {
+        var content = new ByteArrayContent(System.Text.Encoding.ASCII.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
+        var problem = await AssertProblem(await _client.PostAsync("/api/v1/search", content), HttpStatusCode.BadRequest, "malformed_multipart");
+        string detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains(expected, detail);
+        Assert.DoesNotContain("another component", detail);
+    }
+
     [Fact]
     public async Task TimestampOutOfRangeAfterItsOffsetSaysSo()
     {

@@ -155,6 +155,7 @@ public static class Extensions
         {
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Extensions.TryAdd("code", ErrorCodes.ForStatus(status));
+            context.ProblemDetails.Detail ??= FrameworkStatusDetail.For(status, context.HttpContext.Request);
             context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier;
             context.HttpContext.Items.TryAdd(ProblemWriter.CodeItem, context.ProblemDetails.Extensions["code"]);
         });

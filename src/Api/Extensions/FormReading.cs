@@ -36,7 +36,8 @@ public static class FormReading
 {
     /// <summary>Fields that take one value (query or form); <c>cameras</c> and <c>exclude_cameras</c> may repeat.</summary>
     public static readonly IReadOnlySet<string> SingleValued = new HashSet<string>(
-        ["k", "camera_id", "label", "captured_at", "external_id", "min_score", "from", "to", "after_id", "limit"],
+        ["k", "camera_id", "label", "captured_at", "external_id", "min_score", "from", "to", "after_id", "limit",
+            "captured_before", "created_before"],
         StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -160,7 +161,11 @@ public static class FormReading
         }
         catch (IOException e) when (e is not BadHttpRequestException)
         {
-            throw Malformed($"The multipart body could not be read: {e.Message}"); // truncated body, missing final boundary
+            // A truncated body or a missing boundary; the framework's message ("Unexpected end of Stream, the content
+            // may have already been read by another component") would mislead, so say which.
+            throw Malformed(sections == 0
+                ? $"The multipart body ended before its first boundary '--{Clip(boundary)}' (an empty or cut body, or another boundary than the Content-Type's)."
+                : $"The multipart body ended inside part {sections} or before its closing boundary '--{Clip(boundary)}--' (a cut body).");
         }
         return new FormCollection(fields.HasValues ? fields.GetResults() : null, files);
     }

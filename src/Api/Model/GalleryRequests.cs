@@ -55,10 +55,10 @@ public sealed record GalleryAddForm : IValidatable
         var text = Text ?? throw new InvalidOperationException("GalleryAddForm is bound by BindAsync.");
         return this with
         {
-            CameraId = RequestParsing.CameraId(text["camera_id"], "camera_id"),
-            Label = RequestParsing.Text(text["label"], "label"),
-            CapturedAt = RequestParsing.Timestamp(text["captured_at"], "captured_at"),
-            ExternalId = RequestParsing.Text(text["external_id"], "external_id"),
+            CameraId = RequestParsing.CameraId(text.One("camera_id"), "camera_id"),
+            Label = RequestParsing.Text(text.One("label"), "label"),
+            CapturedAt = RequestParsing.Timestamp(text.One("captured_at"), "captured_at"),
+            ExternalId = RequestParsing.Text(text.One("external_id"), "external_id"),
         };
     }
 }
@@ -114,8 +114,8 @@ public sealed record GalleryListQuery : IQueryRequest
     {
         var text = Text ?? throw new InvalidOperationException("GalleryListQuery is bound by BindAsync.");
         var options = services.GetRequiredService<IOptions<GalleryOptions>>().Value;
-        var (after, limit) = RequestParsing.Paging(text["after_id"], text["limit"], options.DefaultPageSize, options.MaxPageSize);
-        var filter = RequestParsing.Filter(text["cameras"], text["exclude_cameras"], text["from"], text["to"], text["label"]);
+        var (after, limit) = RequestParsing.Paging(text.One("after_id"), text.One("limit"), options.DefaultPageSize, options.MaxPageSize);
+        var filter = RequestParsing.Filter(text["cameras"], text["exclude_cameras"], text.One("from"), text.One("to"), text.One("label"));
         return this with
         {
             AfterId = after,
@@ -163,8 +163,8 @@ public sealed record GalleryDeleteBeforeQuery : IQueryRequest
     public IValidatable Validate(IServiceProvider services)
     {
         var text = Text ?? throw new InvalidOperationException("GalleryDeleteBeforeQuery is bound by BindAsync.");
-        var captured = RequestParsing.Timestamp(text["captured_before"], "captured_before");
-        var created = RequestParsing.Timestamp(text["created_before"], "created_before");
+        var captured = RequestParsing.Timestamp(text.One("captured_before"), "captured_before");
+        var created = RequestParsing.Timestamp(text.One("created_before"), "created_before");
         if ((captured is null) == (created is null))
         {
             throw ApiProblemException.BadRequest(ErrorCodes.MissingField,

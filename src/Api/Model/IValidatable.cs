@@ -32,14 +32,71 @@ public sealed class RequestText
 {
     private readonly Func<string, StringValues> _lookup;
 
-    private RequestText(Func<string, StringValues> lookup, IFormFileCollection? files)
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly string? _rawQuery;
+
+    private RequestText(Func<string, StringValues> lookup, IFormFileCollection? files, string? rawQuery = null)
     {
         _lookup = lookup;
         Files = files;
+        _rawQuery = rawQuery;
     }
 
     /// <summary>The values of a field (empty when absent).</summary>
     public StringValues this[string name] => _lookup(name);
+
+    /// <summary>
+    /// The one value of a single-valued field (null when absent). A field whose text holds U+FFFD (what bytes that are
+    /// not UTF-8, raw or percent-encoded as in <c>label=%FF</c>, decode to) is refused rather than matched as mojibake.
+    /// Repeats are refused before binding (<see cref="Extensions.FormReading.SingleValued"/>); a field missing from
+    /// that list is refused here too rather than joined with commas.
+    /// </summary>
+    /// <exception cref="ApiProblemException">400 <c>invalid_field</c>.</exception>
+    public string? One(string name)
+    {
+        StringValues values = _lookup(name);
+        if (values.Count > 1)
+        {
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The field '{name}' was given {values.Count} times; it takes one value.");
+        }
+
+        string? value = values.Count == 0 ? null : values[0];
+        if (value is not null && (value.Contains('\uFFFD') || (_rawQuery is not null && !RawValuesAreUtf8(_rawQuery, name))))
+        {
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
+                $"{name} is not valid UTF-8 text (its bytes, or its percent-encoding, decode to U+FFFD).");
+        }
+
+        return value;
+    }
+
+    // The framework leaves a percent-encoded sequence that is not UTF-8 (label=%FF) undecoded, as the text "%FF", which
+    // would then be matched as a label: the raw query is decoded strictly here to tell it from label=%25FF.
+    private static bool RawValuesAreUtf8(string rawQuery, string name)
+    {
+        foreach (string pair in rawQuery.TrimStart('?').Split('&'))
+        {
+            int eq = pair.IndexOf('=');
+            string key = Uri.UnescapeDataString((eq < 0 ? pair : pair[..eq]).Replace('+', ' '));
+            if (eq < 0 || !key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            byte[] encoded = System.Text.Encoding.ASCII.GetBytes(pair[(eq + 1)..]);
+            try
+            {
+                StrictUtf8.GetString(System.Net.WebUtility.UrlDecodeToBytes(encoded, 0, encoded.Length));
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The file parts of a form; null for a query.</summary>
     public IFormFileCollection? Files { get; }
@@ -48,7 +105,7 @@ public sealed class RequestText
     public static RequestText FromQuery(HttpContext context)
     {
         var query = context.Request.Query;
-        return new RequestText(name => query[name], null);
+        return new RequestText(name => query[name], null, context.Request.QueryString.Value ?? "");
     }
 
     /// <summary>The form of the request (already read by <c>Middleware/FormReadingMiddleware</c> for /api/v1).</summary>

@@ -78,9 +78,9 @@ public sealed record SearchRequest : IValidatable
     {
         var text = Text ?? throw new InvalidOperationException("SearchRequest is bound by BindAsync.");
         var options = services.GetRequiredService<IOptions<SearchOptions>>().Value;
-        int k = RequestParsing.K(text["k"], options.DefaultK, options.MaxK);
-        var filter = RequestParsing.Filter(text["cameras"], text["exclude_cameras"], text["from"], text["to"], text["label"]);
-        var minScore = RequestParsing.MinScore(text["min_score"]);
+        int k = RequestParsing.K(text.One("k"), options.DefaultK, options.MaxK);
+        var filter = RequestParsing.Filter(text["cameras"], text["exclude_cameras"], text.One("from"), text.One("to"), text.One("label"));
+        var minScore = RequestParsing.MinScore(text.One("min_score"));
         return this with
         {
             K = k,
