@@ -115,7 +115,10 @@ public static class GalleryBulkApi
         }
         else if (mediaType == BinaryContentType)
         {
-            model = request.Query["model"].FirstOrDefault();
+            // The binary form's metadata is in the query; read as every query record reads it (RequestText.One: one
+            // value, valid UTF-8), and checked here, after the model, in the order the endpoint documents.
+            var query = RequestText.FromQuery(request.HttpContext);
+            model = query.One("model");
             long rowBytes = (long)d * sizeof(float);
             if (request.ContentLength is { } length)
             {
@@ -129,9 +132,9 @@ public static class GalleryBulkApi
             }
 
             RequireModel(store, model);
-            var camera = RequestParsing.CameraId(request.Query["camera_id"].FirstOrDefault(), "camera_id");
-            var label = RequestParsing.Text(request.Query["label"].FirstOrDefault(), "label");
-            var captured = RequestParsing.Timestamp(request.Query["captured_at"].FirstOrDefault(), "captured_at");
+            var camera = RequestParsing.CameraId(query.One("camera_id"), "camera_id");
+            var label = RequestParsing.Text(query.One("label"), "label");
+            var captured = RequestParsing.Timestamp(query.One("captured_at"), "captured_at");
             byte[] bytes = await ReadCapped(request.Body, maxRows * rowBytes, maxRows, cancellationToken);
             if (bytes.Length % rowBytes != 0 || bytes.Length == 0)
             {
