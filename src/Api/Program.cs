@@ -19,6 +19,7 @@ app.UseApiPipeline(metrics);
 var v1 = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ApiEndpoint.Marker).RequireAuthorization(ApiPolicies.Read);
 v1.MapEmbeddingsApi();
 v1.MapGalleryApi();
+v1.MapGalleryImageApi();
 v1.MapGalleryBulkApi();
 v1.MapSearchApi();
 v1.MapModelApi();

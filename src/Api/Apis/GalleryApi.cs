@@ -66,7 +66,7 @@ public static class GalleryApi
         var labelText = RequestParsing.Text(label, "label");
         var captured = RequestParsing.Timestamp(capturedAt, "captured_at");
         var external = RequestParsing.Text(externalId, "external_id");
-        var uploads = services.Uploads.DecodeAll(images, "images");
+        var uploads = services.Uploads.DecodeAll(images, "images", keepPreview: true);
         if (external is not null && uploads.Count > 1)
         {
             throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
@@ -76,7 +76,8 @@ public static class GalleryApi
         var embeddings = await services.Batcher.EmbedAsync(uploads.Select(u => u.Crop).ToList(), cancellationToken);
         // Not cancellable from here on: once embedded, the add commits (or fails) as a whole.
         var added = services.Store.Add(uploads
-            .Select((u, i) => new NewGalleryItem(embeddings[i], external, camera, labelText, captured, u.FileName))
+            .Select((u, i) => new NewGalleryItem(embeddings[i], external, camera, labelText, captured, u.FileName,
+                u.Crop.Preview is { } jpeg ? new GalleryImage(jpeg) : null))
             .ToList());
         var items = added.Select(GalleryItemResponse.From).ToList();
         return TypedResults.Created($"/api/v1/gallery/{items[0].Id}", new GalleryAddResponse(items.Count, items));
