@@ -216,7 +216,7 @@ public static class Extensions
 
     /// <summary>
     /// The request pipeline, outermost first: request id + error counters, unknown methods, HTTP metrics, error
-    /// handling (exception handler, status-code pages, early body-size check), CORS, rate limits, API-key
+    /// handling (exception handler, status-code pages, early body-size check), the search page's static files, CORS, rate limits, API-key
     /// authentication and the read / write policies, the readiness gate, the form reader, Swagger. Each step is a
     /// named class in Middleware/ (or the framework's).
     /// </summary>
@@ -230,6 +230,9 @@ public static class Extensions
         app.UseStatusCodePages();
         app.UseMiddleware<EndpointRestoreMiddleware.Capture>();
         app.UseMiddleware<BodySizeLimitMiddleware>();
+        // The search page (wwwroot: index.html, app.css, app.js) at "/": static files, before CORS, rate limits and keys.
+        app.UseDefaultFiles();
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = SearchPage.AddHeaders });
         app.UseCors();
         app.UseRateLimiter();
         app.UseAuthentication();
