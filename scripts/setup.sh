@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what SanReid needs on a fresh Debian 12 (or Ubuntu) machine that has only the .NET SDK:
-# Debian packages for the FAISS shim (libfaiss-dev, BLAS/LAPACK, OpenMP, cmake, g++) and PostgreSQL 15 (tests of the
-# PostgreSQL gallery), then restores and builds
+# Debian packages for the FAISS shim (libfaiss-dev, BLAS/LAPACK, OpenMP, cmake, g++), PostgreSQL 15 (tests of the
+# PostgreSQL gallery) and Chromium with its WebDriver (browser tests of the search page), then restores and builds
 # the solution (the Index project builds its native shim with cmake as part of `dotnet build`).
 # Safe to run again: every step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # postgresql-15: the PostgreSQL gallery backend's tests start throwaway clusters with its initdb and pg_ctl.
-APT_PACKAGES=(libfaiss-dev libopenblas-dev liblapack-dev libomp-dev cmake g++ make postgresql-15)
+# chromium + chromium-driver: the search page's browser tests (tests/Api.Tests/SearchPageBrowserTests) drive them headless.
+APT_PACKAGES=(libfaiss-dev libopenblas-dev liblapack-dev libomp-dev cmake g++ make postgresql-15 chromium chromium-driver)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,7 @@ var v1 = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ApiEndpoint.M
     .AddEndpointFilter<ValidationFilter>();
 v1.MapEmbeddingsApi();
 v1.MapGalleryApi();
+v1.MapGalleryImageApi();
 v1.MapGalleryBulkApi();
 v1.MapSearchApi();
 v1.MapModelApi();

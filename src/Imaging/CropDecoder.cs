@@ -68,7 +68,14 @@ public sealed record CropDecoderOptions
     /// <exception cref="ArgumentOutOfRangeException">Below 1.</exception>
     public long MaxJpegScanPixels { get; init => field = InRange(value, 1, long.MaxValue); } = 640_000_000;
 
-    /// <summary>The defaults: 256x128 output, 40 MP, 16384 px sides, 32 MiB, 256 JPEG scans covering 640 M pixels.</summary>
+    /// <summary>
+    /// Also encode a preview of the decoded image for people to look at (<see cref="RgbCrop.Preview"/>): the oriented image
+    /// at a bounded size as JPEG (<see cref="CropPreviewOptions"/>). Null (default): none. Only
+    /// <see cref="CropDecoder.DecodeAndResize"/> makes one.
+    /// </summary>
+    public CropPreviewOptions? Preview { get; init; }
+
+    /// <summary>The defaults: 256x128 output, 40 MP, 16384 px sides, 32 MiB, 256 JPEG scans covering 640 M pixels, no preview.</summary>
     public static CropDecoderOptions Default { get; } = new();
 
     private static T InRange<T>(T value, T min, T max, [System.Runtime.CompilerServices.CallerMemberName] string name = "")
@@ -84,7 +91,12 @@ public sealed record CropDecoderOptions
 /// An 8-bit RGB image, row-major HWC (height, width, channel), values 0..255.
 /// <see cref="Pixels"/> has length Height * Width * 3.
 /// </summary>
-public sealed record RgbCrop(int Height, int Width, byte[] Pixels);
+public sealed record RgbCrop(int Height, int Width, byte[] Pixels)
+{
+    /// <summary>The JPEG preview that <see cref="CropDecoderOptions.Preview"/> asked for (the oriented image before the
+    /// stretch to Height x Width, at a bounded size), or null.</summary>
+    public byte[]? Preview { get; init; }
+}
 
 /// <summary>
 /// Decode + orient + colour-convert + resize: the one path by which Trainer and Api turn image bytes into
@@ -166,7 +178,7 @@ public static class CropDecoder
     /// orientation, converts any colour model to 8-bit RGB and resizes to <see cref="CropDecoderOptions.Height"/> x
     /// <see cref="CropDecoderOptions.Width"/>.
     /// </summary>
-    /// <returns>HWC RGB, exactly Height x Width x 3 bytes.</returns>
+    /// <returns>HWC RGB, exactly Height x Width x 3 bytes; with <see cref="CropDecoderOptions.Preview"/>, also the preview JPEG.</returns>
     /// <exception cref="NotAnImageException">Unknown format or empty stream.</exception>
     /// <exception cref="UnsupportedImageException">An image format this decoder does not read (HEIF, AVIF, JPEG 2000, PSD...),
     /// or a supported format with an unsupported feature (animated WebP).</exception>
@@ -223,6 +235,7 @@ public static class CropDecoder
         options ??= CropDecoderOptions.Default;
         using var image = LoadOriented(stream, options, config, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
+        byte[]? preview = options.Preview is { } previewOptions ? CropPreview.Encode(image, previewOptions) : null;
         try
         {
             image.Mutate(x => x.Resize(new ResizeOptions
@@ -236,7 +249,7 @@ public static class CropDecoder
         {
             throw new ImageTooLargeException($"The {image.Width}x{image.Height} image is too large to resize: {e.Message}", e);
         }
-        return ToCrop(image);
+        return ToCrop(image) with { Preview = preview };
     }
 
     private static Image<Rgb24> LoadOriented(Stream stream, CropDecoderOptions options, Configuration config,

@@ -6,7 +6,9 @@ namespace SanReid.Index;
 
 /// <summary>
 /// The durable half of <see cref="GalleryStore"/>: one SQLite file (WAL journal, synchronous=FULL) with the items
-/// table (metadata + embedding BLOB, float32 little-endian) and a meta table (schema version, dimension, factory).
+/// table (metadata + embedding BLOB, float32 little-endian), the item_images table (an item's encoded image, keyed by
+/// item id; a trigger deletes it with its item, so single, bulk and retention deletes all take it) and a meta table
+/// (schema version, dimension, factory).
 /// Each call opens its own pooled connection, so concurrent readers do not share one.
 /// Times are stored as UTC ticks (100 ns since 0001-01-01) and come back as UTC.
 /// </summary>
@@ -15,7 +17,10 @@ internal sealed class GalleryDatabase : IGalleryDatabase
     private const string SchemaVersion = "1";
     private const int SqliteConstraint = 19;
     private const int SqliteConstraintUnique = 2067;
-    private const string ItemColumns = "id, external_id, camera_id, label, captured_at, created_at, source_file_name";
+    /// <summary>Item metadata, ordinals 0..7 (7: whether an image is stored); <see cref="ReadItem"/> reads them.</summary>
+    private const string ItemColumns =
+        "id, external_id, camera_id, label, captured_at, created_at, source_file_name, " +
+        "EXISTS (SELECT 1 FROM item_images WHERE item_images.item_id = items.id)";
 
     /// <summary>Columns the items table must have (a table without them is not a gallery of this schema).</summary>
     private static readonly string[] ItemsTableColumns =
@@ -127,9 +132,10 @@ internal sealed class GalleryDatabase : IGalleryDatabase
 
             stored[i] = new GalleryItem(
                 ids[i], item.ExternalId, item.CameraId, item.Label, ToUtc(item.CapturedAt?.UtcTicks),
-                new DateTimeOffset(createdAt.UtcTicks, TimeSpan.Zero), item.SourceFileName);
+                new DateTimeOffset(createdAt.UtcTicks, TimeSpan.Zero), item.SourceFileName, item.Image is not null);
         }
 
+        InsertImages(connection, transaction, items, ids);
         beforeCommit(ids);
         transaction.Commit();
         return stored;
@@ -153,6 +159,36 @@ internal sealed class GalleryDatabase : IGalleryDatabase
         command.Parameters.AddWithValue("$id", id);
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadItem(reader) : null;
+    }
+
+    public GalleryImage? GetImage(long id)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT bytes, media_type FROM item_images WHERE item_id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new GalleryImage(reader.GetFieldValue<byte[]>(0), reader.GetString(1)) : null;
+    }
+
+    private static void InsertImages(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<NewGalleryItem> items, long[] ids)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO item_images (item_id, media_type, bytes) VALUES ($id, $media_type, $bytes)";
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        var mediaType = command.Parameters.Add("$media_type", SqliteType.Text);
+        var bytes = command.Parameters.Add("$bytes", SqliteType.Blob);
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (items[i].Image is { } image)
+            {
+                id.Value = ids[i];
+                mediaType.Value = image.MediaType;
+                bytes.Value = image.Bytes;
+                command.ExecuteNonQuery();
+            }
+        }
     }
 
     public float[]? GetEmbedding(long id)
@@ -191,7 +227,7 @@ internal sealed class GalleryDatabase : IGalleryDatabase
             while (reader.Read())
             {
                 GalleryItem item = ReadItem(reader);
-                result[item.Id] = (item, ReadEmbedding(reader, 7, item.Id));
+                result[item.Id] = (item, ReadEmbedding(reader, 8, item.Id));
             }
         }
 
@@ -454,7 +490,8 @@ internal sealed class GalleryDatabase : IGalleryDatabase
         reader.IsDBNull(3) ? null : reader.GetString(3),
         ToUtc(reader.IsDBNull(4) ? null : reader.GetInt64(4)),
         ToUtc(reader.GetInt64(5))!.Value,
-        reader.IsDBNull(6) ? null : reader.GetString(6));
+        reader.IsDBNull(6) ? null : reader.GetString(6),
+        reader.GetInt64(7) != 0);
 
     /// <exception cref="InvalidDataException">The stored value is not D float32 values (a damaged or foreign row).</exception>
     private float[] ReadEmbedding(SqliteDataReader reader, int ordinal, long id)
@@ -507,6 +544,12 @@ internal sealed class GalleryDatabase : IGalleryDatabase
                     created_at INTEGER NOT NULL,
                     source_file_name TEXT,
                     embedding BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS item_images (
+                    item_id INTEGER PRIMARY KEY,
+                    media_type TEXT NOT NULL,
+                    bytes BLOB NOT NULL);
+                CREATE TRIGGER IF NOT EXISTS items_delete_image AFTER DELETE ON items
+                    BEGIN DELETE FROM item_images WHERE item_id = old.id; END;
                 """;
             schema.ExecuteNonQuery();
         }
@@ -514,6 +557,7 @@ internal sealed class GalleryDatabase : IGalleryDatabase
         // Tables of these names made by something else: refuse before any statement trips over a missing column.
         RequireColumns(connection, transaction, "meta", ["key", "value"]);
         RequireColumns(connection, transaction, "items", ItemsTableColumns);
+        RequireColumns(connection, transaction, "item_images", ["item_id", "media_type", "bytes"]);
         using (var indexes = connection.CreateCommand())
         {
             indexes.Transaction = transaction;

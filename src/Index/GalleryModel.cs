@@ -1,18 +1,51 @@
 namespace SanReid.Index;
 
-/// <summary>An item to add to the gallery. <see cref="Embedding"/> has the store's dimension and is L2-normalised.</summary>
+/// <summary>An item to add to the gallery. <see cref="Embedding"/> has the store's dimension and is L2-normalised;
+/// <see cref="Image"/> (optional) is the crop to keep beside it, served back by <see cref="GalleryStore.GetImage"/>.</summary>
 public sealed record NewGalleryItem(
     float[] Embedding,
     string? ExternalId = null,
     int? CameraId = null,
     string? Label = null,
     DateTimeOffset? CapturedAt = null,
-    string? SourceFileName = null);
+    string? SourceFileName = null,
+    GalleryImage? Image = null);
 
 /// <summary>
-/// A stored gallery item (metadata; the embedding is returned only by <see cref="GalleryStore.GetEmbedding"/>).
-/// <see cref="Id"/> is assigned by the store (SQLite autoincrement, never reused). Times come back in UTC (offset 0),
-/// the same instant as given.
+/// An encoded image kept with a gallery item (the Api stores the uploaded crop, oriented and re-encoded as JPEG). The
+/// store keeps the bytes as given, in a table of its own keyed by item id (so loading and scanning embeddings never read
+/// them), and deletes them with the item. <see cref="Sha256"/> (64 lowercase hex digits of the bytes) is a strong
+/// validator for HTTP caches: ids are not reused, but a new database restarts them, so the id alone is not.
+/// </summary>
+/// <param name="Bytes">The encoded image, 1..<see cref="MaxBytes"/> bytes (the store does not decode it).</param>
+/// <param name="MediaType">Its media type, e.g. "image/jpeg" (1..100 characters).</param>
+public sealed record GalleryImage(byte[] Bytes, string MediaType = "image/jpeg")
+{
+    /// <summary>Largest image the store keeps: 4 MiB (a 256 px tall JPEG crop is about 10 KB).</summary>
+    public const int MaxBytes = 4 * 1024 * 1024;
+
+    /// <summary>SHA-256 of <see cref="Bytes"/>, lowercase hex.</summary>
+    public string Sha256 { get; } = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Bytes));
+
+    /// <exception cref="ArgumentException">Empty or larger than <see cref="MaxBytes"/>, or no media type.</exception>
+    internal void Validate(string what, string paramName)
+    {
+        if (Bytes is null || Bytes.Length == 0 || Bytes.Length > MaxBytes)
+        {
+            throw new ArgumentException($"{what} has {Bytes?.Length ?? 0} bytes; an image must have 1..{MaxBytes} bytes.", paramName);
+        }
+
+        if (string.IsNullOrWhiteSpace(MediaType) || MediaType.Length > 100)
+        {
+            throw new ArgumentException($"{what} needs a media type of 1..100 characters (e.g. image/jpeg).", paramName);
+        }
+    }
+}
+
+/// <summary>
+/// A stored gallery item (metadata; the embedding is returned only by <see cref="GalleryStore.GetEmbedding"/>, the image
+/// only by <see cref="GalleryStore.GetImage"/>). <see cref="Id"/> is assigned by the store (SQLite autoincrement, never
+/// reused). Times come back in UTC (offset 0), the same instant as given. <see cref="HasImage"/>: an image is stored.
 /// </summary>
 public sealed record GalleryItem(
     long Id,
@@ -21,7 +54,8 @@ public sealed record GalleryItem(
     string? Label,
     DateTimeOffset? CapturedAt,
     DateTimeOffset CreatedAt,
-    string? SourceFileName);
+    string? SourceFileName,
+    bool HasImage = false);
 
 /// <summary>
 /// Filters shared by <see cref="GalleryStore.List"/> and <see cref="GalleryStore.Search"/>. Null = no filter; an empty

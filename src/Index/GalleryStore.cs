@@ -230,7 +230,8 @@ public sealed partial class GalleryStore : IDisposable
     /// <remarks>Each embedding is stored rescaled to unit norm (bit-identical when its norm is already within 1e-6 of
     /// 1), so scores of stored vectors stay cosines in [-1, 1]. Once the rows are committed nothing throws: a failure
     /// to train or rebuild the index leaves the index the store had in use (<see cref="LastIndexError"/>).</remarks>
-    /// <exception cref="ArgumentException">Wrong dimension, non-finite values, or L2 norm off 1 by more than <see cref="NormTolerance"/>.</exception>
+    /// <exception cref="ArgumentException">Wrong dimension, non-finite values, or L2 norm off 1 by more than
+    /// <see cref="NormTolerance"/>; an image that is empty, over <see cref="GalleryImage.MaxBytes"/> or without a media type.</exception>
     /// <exception cref="DuplicateExternalIdException">An external id already exists.</exception>
     public IReadOnlyList<GalleryItem> Add(IReadOnlyList<NewGalleryItem> items)
     {
@@ -240,6 +241,7 @@ public sealed partial class GalleryStore : IDisposable
         {
             NewGalleryItem item = items[i] ?? throw new ArgumentException($"Item {i} is null.", nameof(items));
             EmbeddingChecks.Validate(item.Embedding, Dimension, $"Item {i}'s embedding", nameof(items));
+            item.Image?.Validate($"Item {i}'s image", nameof(items));
             if (item.ExternalId is { } externalId && !externalIds.Add(externalId))
             {
                 throw new DuplicateExternalIdException(externalId);
@@ -318,6 +320,15 @@ public sealed partial class GalleryStore : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         return database.Get(id);
+    }
+
+    /// <summary>The image stored with this item (<see cref="NewGalleryItem.Image"/>), or null when the item does not exist
+    /// or has none. Read from the database (SQLite file or the shared PostgreSQL), never held in memory.</summary>
+    /// <exception cref="GalleryUnavailableException">The shared PostgreSQL database cannot be reached.</exception>
+    public GalleryImage? GetImage(long id)
+    {
+        using var _ = ReadLock();
+        return database.GetImage(id);
     }
 
     /// <summary>The stored embedding of this id, or null.</summary>

@@ -1,7 +1,8 @@
 namespace SanReid.Index;
 
 /// <summary>
-/// The durable layer under <see cref="GalleryStore"/>: items (metadata + float32 embedding) and the gallery's meta
+/// The durable layer under <see cref="GalleryStore"/>: items (metadata + float32 embedding), their images (a table
+/// keyed by item id, written in the item's transaction and deleted with it) and the gallery's meta
 /// (schema version, dimension, model fingerprint). Two implementations: <see cref="GalleryDatabase"/> (one SQLite file,
 /// owned by one store) and <see cref="PostgreSqlGalleryDatabase"/> (shared by any number of replicas, with a change
 /// feed). Ids are assigned by the database, ascending, never reused; times are UTC ticks (100 ns) in both.
@@ -33,6 +34,9 @@ internal interface IGalleryDatabase
     long[] DeleteBefore(GalleryTimeColumn column, DateTimeOffset before, int limit);
 
     GalleryItem? Get(long id);
+
+    /// <summary>The image stored with item <paramref name="id"/>, or null (no such item, or none stored).</summary>
+    GalleryImage? GetImage(long id);
 
     /// <summary>Metadata of the given ids that still exist (missing ids are absent); no embeddings are read.</summary>
     Dictionary<long, GalleryItem> GetItems(IReadOnlyCollection<long> ids);

@@ -9,8 +9,11 @@ namespace SanReid.Index;
 /// <summary>
 /// The durable layer in PostgreSQL, shared by any number of stores (replicas). Tables in the connection's schema:
 /// <c>items</c> (as SQLite's: metadata, times as UTC ticks, embedding bytea of D float32 little-endian),
-/// <c>meta</c> (schema version, dimension, model) and <c>changes</c> (seq, op 'a'/'d', item_id): one row per added
-/// or deleted item, written in the same transaction as the item.
+/// <c>item_images</c> (an item's encoded image, bytea stored uncompressed: JPEG does not compress; a foreign key deletes
+/// it with its item), <c>meta</c> (schema version, dimension, model) and <c>changes</c> (seq, op 'a'/'d', item_id): one
+/// row per added or deleted item, written in the same transaction as the item. Images are read from the database on
+/// demand (<see cref="GetImage"/>), so a replica serves an image as soon as the item's transaction commits; the feed
+/// carries only whether an item has one.
 /// </summary>
 /// <remarks>
 /// <para>Every write transaction first takes one transaction-level advisory lock, so writers commit in the order of
@@ -26,7 +29,10 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
 {
     private const string SchemaVersion = "1";
     private const long WriteLockKey = 0x53616E5265696431; // "SanReid1"
-    private const string ItemColumns = "id, external_id, camera_id, label, captured_at, created_at, source_file_name";
+    /// <summary>Item metadata, ordinals 0..7 (7: whether an image is stored); <see cref="ReadItem"/> reads them.</summary>
+    private const string ItemColumns =
+        "id, external_id, camera_id, label, captured_at, created_at, source_file_name, " +
+        "EXISTS (SELECT 1 FROM item_images WHERE item_images.item_id = items.id)";
 
     private readonly NpgsqlDataSource dataSource;
     private readonly int dimension;
@@ -120,13 +126,13 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
         while (reader.Read())
         {
             GalleryItem item = ReadItem(reader);
-            long length = reader.IsDBNull(7) ? 0 : reader.GetBytes(7, 0, null, 0, 0);
+            long length = reader.IsDBNull(8) ? 0 : reader.GetBytes(8, 0, null, 0, 0);
             if (length != buffer.Length)
             {
                 throw DamagedRow(item.Id, length);
             }
 
-            reader.GetBytes(7, 0, buffer, 0, buffer.Length);
+            reader.GetBytes(8, 0, buffer, 0, buffer.Length);
             metadata[item.Id] = item;
             row(item.Id, item.CameraId, item.CapturedAt, item.Label, MemoryMarshal.Cast<byte, float>(buffer));
         }
@@ -198,6 +204,7 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
                 }
             }
 
+            InsertImages(connection, transaction, items, ids);
             RecordChanges(connection, transaction, 'a', ids);
             beforeCommit(ids);
             transaction.Commit();
@@ -206,7 +213,7 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
             {
                 NewGalleryItem item = items[i];
                 result[i] = new GalleryItem(ids[i], item.ExternalId, item.CameraId, item.Label, ToUtc(item.CapturedAt?.UtcTicks),
-                    new DateTimeOffset(createdAt.UtcTicks, TimeSpan.Zero), item.SourceFileName);
+                    new DateTimeOffset(createdAt.UtcTicks, TimeSpan.Zero), item.SourceFileName, item.Image is not null);
             }
 
             return result;
@@ -284,6 +291,31 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
         using NpgsqlDataReader reader = command.ExecuteReader();
         return reader.Read() ? ReadItem(reader) : null;
     });
+
+    public GalleryImage? GetImage(long id) => Guard(() =>
+    {
+        using NpgsqlConnection connection = dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT bytes, media_type FROM item_images WHERE item_id = @id", connection);
+        command.Parameters.AddWithValue("id", id);
+        using NpgsqlDataReader reader = command.ExecuteReader();
+        return reader.Read() ? new GalleryImage(reader.GetFieldValue<byte[]>(0), reader.GetString(1)) : null;
+    });
+
+    private static void InsertImages(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewGalleryItem> items, long[] ids)
+    {
+        int[] with = [.. Enumerable.Range(0, items.Count).Where(i => items[i].Image is not null)];
+        if (with.Length == 0)
+        {
+            return;
+        }
+
+        using var insert = new NpgsqlCommand(
+            "INSERT INTO item_images (item_id, media_type, bytes) SELECT * FROM unnest(@id, @media_type, @bytes)", connection, transaction);
+        insert.Parameters.AddWithValue("id", with.Select(i => ids[i]).ToArray());
+        insert.Parameters.AddWithValue("media_type", with.Select(i => items[i].Image!.MediaType).ToArray());
+        insert.Parameters.AddWithValue("bytes", with.Select(i => items[i].Image!.Bytes).ToArray());
+        insert.ExecuteNonQuery();
+    }
 
     /// <summary>From memory (loaded at open, kept by this store's writes and its change feed): searches need no round
     /// trip and keep answering while the database is unreachable.</summary>
@@ -367,7 +399,7 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
         while (reader.Read())
         {
             GalleryItem item = ReadItem(reader);
-            byte[] bytes = reader.IsDBNull(7) ? [] : reader.GetFieldValue<byte[]>(7);
+            byte[] bytes = reader.IsDBNull(8) ? [] : reader.GetFieldValue<byte[]>(8);
             if (bytes.Length != dimension * sizeof(float))
             {
                 throw DamagedRow(item.Id, bytes.Length);
@@ -489,7 +521,8 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
         reader.IsDBNull(3) ? null : reader.GetString(3),
         ToUtc(reader.IsDBNull(4) ? null : reader.GetInt64(4)),
         ToUtc(reader.GetInt64(5))!.Value,
-        reader.IsDBNull(6) ? null : reader.GetString(6));
+        reader.IsDBNull(6) ? null : reader.GetString(6),
+        reader.GetBoolean(7));
 
     private static DateTimeOffset? ToUtc(long? ticks) => ticks is { } t ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
@@ -525,6 +558,11 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
                 op "char" NOT NULL CHECK (op IN ('a', 'd')),
                 item_id bigint NOT NULL,
                 at timestamptz NOT NULL DEFAULT now());
+            CREATE TABLE IF NOT EXISTS item_images (
+                item_id bigint PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+                media_type text NOT NULL,
+                bytes bytea NOT NULL);
+            ALTER TABLE item_images ALTER COLUMN bytes SET STORAGE EXTERNAL;
             CREATE INDEX IF NOT EXISTS items_camera_id ON items (camera_id);
             CREATE INDEX IF NOT EXISTS items_captured_at ON items (captured_at);
             CREATE INDEX IF NOT EXISTS items_created_at ON items (created_at);
@@ -532,6 +570,7 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
             """);
         RequireColumns(connection, transaction, "items", ["id", "external_id", "camera_id", "label", "captured_at", "created_at", "source_file_name", "embedding"]);
         RequireColumns(connection, transaction, "changes", ["seq", "op", "item_id"]);
+        RequireColumns(connection, transaction, "item_images", ["item_id", "media_type", "bytes"]);
         RequireColumns(connection, transaction, "meta", ["key", "value"]);
         using (var current = new NpgsqlCommand("SELECT current_schema()", connection, transaction))
         {

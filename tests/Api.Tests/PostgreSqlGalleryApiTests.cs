@@ -44,6 +44,14 @@ public class PostgreSqlGalleryApiTests
             return found.GetProperty("matches").GetArrayLength() == 1 && found.GetProperty("matches")[0].GetProperty("id").GetInt64() == id;
         });
 
+        // The crop kept by the replica that added it is served by the other (same bytes, same validator): it lives in the database.
+        var fromA = await a.GetAsync($"/api/v1/gallery/{id}/image");
+        var fromB = await b.GetAsync($"/api/v1/gallery/{id}/image");
+        Assert.Equal(HttpStatusCode.OK, fromB.StatusCode);
+        Assert.Equal("image/jpeg", fromB.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(await fromA.Content.ReadAsByteArrayAsync(), await fromB.Content.ReadAsByteArrayAsync());
+        Assert.Equal(fromA.Headers.ETag, fromB.Headers.ETag);
+
         // The same refusals as with SQLite, through the replica that did not add the item; nothing is stored.
         await AssertProblem(await b.PostAsync("/api/v1/gallery", Form(new Upload("images", "q.jpg", GeneratedJpeg(902)), ("external_id", "cam-2/track-9"))),
             HttpStatusCode.Conflict, "duplicate_external_id");

@@ -33,6 +33,24 @@ public sealed class GalleryReplicationTests
     }
 
     [Fact]
+    public void AnImageAddedThroughOneReplicaIsServedByTheOtherOnceItKnowsTheItemAndGoesWithIt()
+    {
+        using GalleryStore a = Open();
+        using GalleryStore b = Open();
+        float[] vector = TestVectors.RandomUnit(1, D, seed: 5);
+        byte[] jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 0xFF, 0xD9];
+
+        long id = a.Add([new NewGalleryItem(vector, Image: new GalleryImage(jpeg))])[0].Id;
+        Eventually(() => b.Contains(id));
+
+        Assert.True(b.Search(vector, 1)[0].Item.HasImage); // the feed carries whether it has one
+        Assert.Equal(jpeg, b.GetImage(id)!.Bytes);
+        Assert.True(b.Delete(id));
+        Eventually(() => !a.Contains(id));
+        Assert.Null(a.GetImage(id));
+    }
+
+    [Fact]
     public void ExternalIdUniquenessHoldsAcrossReplicas()
     {
         using GalleryStore a = Open();

@@ -2,7 +2,7 @@ namespace SanReid.Index.Tests;
 
 /// <summary>The store's behaviour, run against each durable backend: <see cref="SqliteGalleryStoreTests"/> and
 /// <see cref="PostgreSqlGalleryStoreTests"/> (same tests, same expectations).</summary>
-public abstract class GalleryStoreTests : IDisposable
+public abstract partial class GalleryStoreTests : IDisposable
 {
     private const int D = 32;
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);

@@ -59,7 +59,7 @@ public static class GalleryApi
     public static async Task<Results<Created<GalleryAddResponse>, ProblemHttpResult>> AddItems(
         [AsParameters] GalleryServices services, GalleryAddForm form, CancellationToken cancellationToken)
     {
-        var uploads = services.Uploads.DecodeAll(form.Files, "images");
+        var uploads = services.Uploads.DecodeAll(form.Files, "images", keepPreview: true);
         if (form.ExternalId is not null && uploads.Count > 1)
         {
             return Problems.From(ApiProblemException.BadRequest(ErrorCodes.InvalidField,
@@ -69,7 +69,8 @@ public static class GalleryApi
         var embeddings = await services.Batcher.EmbedAsync(uploads.Select(u => u.Crop).ToList(), cancellationToken);
         // Not cancellable from here on: once embedded, the add commits (or fails) as a whole.
         var added = services.Store.Add(uploads
-            .Select((u, i) => new NewGalleryItem(embeddings[i], form.ExternalId, form.CameraId, form.Label, form.CapturedAt, u.FileName))
+            .Select((u, i) => new NewGalleryItem(embeddings[i], form.ExternalId, form.CameraId, form.Label, form.CapturedAt, u.FileName,
+                u.Crop.Preview is { } jpeg ? new GalleryImage(jpeg) : null))
             .ToList());
         var items = added.Select(GalleryItemResponse.From).ToList();
         return TypedResults.Created($"/api/v1/gallery/{items[0].Id}", new GalleryAddResponse(items.Count, items));

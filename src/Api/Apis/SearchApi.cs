@@ -35,7 +35,7 @@ public static class SearchApi
         var hits = services.Store.Search(embedding, request.K, request.Filter, request.MinScore);
         var matches = hits.Select((m, i) => new SearchMatch(
             i + 1, m.Item.Id, m.Score, m.Item.ExternalId, m.Item.CameraId, m.Item.Label, m.Item.CapturedAt, m.Item.CreatedAt,
-            m.Item.SourceFileName)).ToList();
+            m.Item.SourceFileName, ImageUrls.For(m.Item))).ToList();
         return TypedResults.Ok(new SearchResponse(query.FileName, request.K, matches.Count, services.Store.Count, matches));
     }
 }

@@ -29,6 +29,7 @@ public static class Extensions
         var services = builder.Services;
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GalleryOptions>().BindConfiguration(GalleryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GalleryImageOptions>().BindConfiguration(GalleryImageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations()
@@ -220,7 +221,7 @@ public static class Extensions
 
     /// <summary>
     /// The request pipeline, outermost first: request id + error counters, unknown methods, HTTP metrics, error
-    /// handling (exception handler, status-code pages, early body-size check), CORS, rate limits, API-key
+    /// handling (exception handler, status-code pages, early body-size check), the search page's static files, CORS, rate limits, API-key
     /// authentication and the read / write policies, the readiness gate, the form reader, Swagger. Each step is a
     /// named class in Middleware/ (or the framework's).
     /// </summary>
@@ -234,6 +235,9 @@ public static class Extensions
         app.UseStatusCodePages();
         app.UseMiddleware<EndpointRestoreMiddleware.Capture>();
         app.UseMiddleware<BodySizeLimitMiddleware>();
+        // The search page (wwwroot: index.html, app.css, app.js) at "/": static files, before CORS, rate limits and keys.
+        app.UseDefaultFiles();
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = SearchPage.AddHeaders });
         app.UseCors();
         app.UseRateLimiter();
         app.UseAuthentication();

@@ -8,12 +8,21 @@ public sealed record EmbeddingResult(string FileName, float[] Embedding);
 /// <summary>Response of <c>POST /api/v1/embeddings</c>, items in upload order.</summary>
 public sealed record EmbeddingsResponse(string Model, int Dimension, int Count, IReadOnlyList<EmbeddingResult> Items);
 
-/// <summary>A gallery item's metadata (JSON snake_case).</summary>
+/// <summary>A gallery item's metadata (JSON snake_case); <see cref="ImageUrl"/>: its stored crop, or null when none.</summary>
 public sealed record GalleryItemResponse(
-    long Id, string? ExternalId, int? CameraId, string? Label, DateTimeOffset? CapturedAt, DateTimeOffset CreatedAt, string? FileName)
+    long Id, string? ExternalId, int? CameraId, string? Label, DateTimeOffset? CapturedAt, DateTimeOffset CreatedAt, string? FileName,
+    string? ImageUrl)
 {
     public static GalleryItemResponse From(GalleryItem item) =>
-        new(item.Id, item.ExternalId, item.CameraId, item.Label, item.CapturedAt, item.CreatedAt, item.SourceFileName);
+        new(item.Id, item.ExternalId, item.CameraId, item.Label, item.CapturedAt, item.CreatedAt, item.SourceFileName,
+            ImageUrls.For(item));
+}
+
+/// <summary>Where an item's stored crop is served (<c>GET /api/v1/gallery/{id}/image</c>), root-relative.</summary>
+public static class ImageUrls
+{
+    /// <summary>The URL of the item's image, or null when it has none.</summary>
+    public static string? For(GalleryItem item) => item.HasImage ? $"/api/v1/gallery/{item.Id}/image" : null;
 }
 
 /// <summary>Response of <c>POST /api/v1/gallery</c>: the new items in upload order.</summary>
@@ -22,10 +31,11 @@ public sealed record GalleryAddResponse(int Count, IReadOnlyList<GalleryItemResp
 /// <summary>A page of <c>GET /api/v1/gallery</c>: ids ascending; pass <see cref="NextAfterId"/> as <c>after_id</c> for the next page (null on the last).</summary>
 public sealed record GalleryPageResponse(long Total, int Count, long? NextAfterId, IReadOnlyList<GalleryItemResponse> Items);
 
-/// <summary>One search hit: cosine score in [-1, 1] (inner product of unit vectors) and the item's metadata.</summary>
+/// <summary>One search hit: cosine score in [-1, 1] (inner product of unit vectors) and the item's metadata;
+/// <see cref="ImageUrl"/>: its stored crop, or null when none.</summary>
 public sealed record SearchMatch(
     int Rank, long Id, float Score, string? ExternalId, int? CameraId, string? Label, DateTimeOffset? CapturedAt,
-    DateTimeOffset CreatedAt, string? FileName);
+    DateTimeOffset CreatedAt, string? FileName, string? ImageUrl);
 
 /// <summary>Response of <c>POST /api/v1/search</c>: matches by score, descending.</summary>
 public sealed record SearchResponse(string QueryFileName, int K, int Count, long GallerySize, IReadOnlyList<SearchMatch> Matches);

@@ -104,6 +104,32 @@ public sealed class GalleryOptions : IValidatableObject
     }
 }
 
+/// <summary>
+/// <c>SanReid:Gallery:Images</c>: the crop kept with each item added through <c>POST /gallery</c>, served by
+/// <c>GET /gallery/{id}/image</c> and shown by the search page. It is the upload as decoded and oriented (EXIF applied,
+/// metadata dropped), scaled down to fit MaxWidth x MaxHeight with its aspect ratio kept, re-encoded as JPEG at
+/// <see cref="Quality"/>. Items added while it is off, and imported embeddings, have none (their image_url is null).
+/// </summary>
+public sealed class GalleryImageOptions
+{
+    public const string Section = "SanReid:Gallery:Images";
+
+    /// <summary>Keep crops. Off: nothing is stored, and no image work is done on upload.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Largest stored height in pixels (a smaller crop is kept at its size).</summary>
+    [Range(16, 4096)]
+    public int MaxHeight { get; set; } = 256;
+
+    /// <summary>Largest stored width in pixels.</summary>
+    [Range(16, 4096)]
+    public int MaxWidth { get; set; } = 256;
+
+    /// <summary>JPEG quality (1..100).</summary>
+    [Range(1, 100)]
+    public int Quality { get; set; } = 85;
+}
+
 /// <summary><c>SanReid:Limits</c>: what one request may carry.</summary>
 public sealed class LimitsOptions
 {

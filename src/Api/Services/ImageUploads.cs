@@ -25,14 +25,22 @@ public delegate RgbCrop CropDecode(Stream stream, CropDecoderOptions options, Ca
 /// <remarks>The request's abort token comes from <see cref="IHttpContextAccessor"/> rather than from each endpoint, so a
 /// client that disconnects stops its decoding (ImageSharp's JPEG and TIFF decoders check it between rows and strips)
 /// without every handler passing it along.</remarks>
-public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> limits, CropDecode decode, IHttpContextAccessor http)
+public sealed class ImageUploads(
+    OnnxEmbedder embedder, IOptions<LimitsOptions> limits, IOptions<GalleryImageOptions> images, CropDecode decode, IHttpContextAccessor http)
 {
     private readonly LimitsOptions _limits = limits.Value;
 
-    /// <summary>Decodes every file of field <paramref name="field"/> (1 ≤ count ≤ MaxImagesPerRequest), in upload order.</summary>
+    // The preview the gallery keeps (GalleryImageOptions), or null when images are off.
+    private readonly CropPreviewOptions? _preview = images.Value.Enabled
+        ? new CropPreviewOptions { MaxHeight = images.Value.MaxHeight, MaxWidth = images.Value.MaxWidth, Quality = images.Value.Quality }
+        : null;
+
+    /// <summary>Decodes every file of field <paramref name="field"/> (1 ≤ count ≤ MaxImagesPerRequest), in upload order.
+    /// With <paramref name="keepPreview"/> each crop also carries the JPEG the gallery keeps (<see cref="RgbCrop.Preview"/>),
+    /// when <see cref="GalleryImageOptions.Enabled"/>.</summary>
     /// <exception cref="ApiProblemException"><c>missing_field</c>, <c>too_many_images</c>.</exception>
     /// <exception cref="ImageInputException">An upload that is not an image, corrupt or too large (message names it).</exception>
-    public IReadOnlyList<DecodedUpload> DecodeAll(IFormFileCollection? form, string field)
+    public IReadOnlyList<DecodedUpload> DecodeAll(IFormFileCollection? form, string field, bool keepPreview = false)
     {
         var files = RequiredFiles(form, field);
         if (files.Count > _limits.MaxImagesPerRequest)
@@ -41,7 +49,7 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
                 $"{files.Count} images in one request; the limit is {_limits.MaxImagesPerRequest}.");
         }
 
-        return files.Select(Decode).ToList();
+        return files.Select(f => Decode(f, keepPreview)).ToList();
     }
 
     /// <summary>Decodes exactly one file of field <paramref name="field"/>.</summary>
@@ -52,17 +60,18 @@ public sealed class ImageUploads(OnnxEmbedder embedder, IOptions<LimitsOptions> 
         var files = RequiredFiles(form, field);
         if (files.Count > 1)
             throw ApiProblemException.BadRequest(ErrorCodes.TooManyImages, $"Field '{field}' takes one image; got {files.Count}.");
-        return Decode(files[0]);
+        return Decode(files[0], keepPreview: false);
     }
 
-    private DecodedUpload Decode(IFormFile file)
+    private DecodedUpload Decode(IFormFile file, bool keepPreview)
     {
         string name = ClientText.FileName(file.FileName);
         try
         {
             using var stream = file.OpenReadStream();
             var aborted = http.HttpContext?.RequestAborted ?? CancellationToken.None;
-            return new DecodedUpload(name, decode(stream, embedder.DecoderOptions(_limits.MaxPixels, _limits.MaxImageBytes), aborted));
+            var options = embedder.DecoderOptions(_limits.MaxPixels, _limits.MaxImageBytes) with { Preview = keepPreview ? _preview : null };
+            return new DecodedUpload(name, decode(stream, options, aborted));
         }
         catch (ImageInputException e)
         {
