@@ -10,12 +10,12 @@ namespace SanReid.Api.Model;
 /// The typed form of <c>POST /api/v1/search</c> (multipart/form-data), as the OpenAPI document describes it: one file
 /// <c>image</c>, <c>k</c> an integer (1..MaxK, default DefaultK), <c>cameras</c> / <c>exclude_cameras</c> camera ids
 /// (0..1,000,000; comma-separated or repeated), <c>from</c> / <c>to</c> ISO 8601 instants (captured_at in [from, to)),
-/// <c>label</c>, <c>min_score</c> a cosine in [-1, 1].
+/// <c>label</c>, <c>min_score</c> a cosine in [-1, 1], <c>rerank</c> true or false (default false).
 /// </summary>
 /// <remarks>
 /// Bound by <see cref="BindAsync"/> from the form that <c>Middleware/FormReadingMiddleware</c> has read, so a
 /// malformed value is a 400 with its own code (<c>invalid_k</c>, <c>invalid_camera</c>, <c>invalid_timestamp</c>,
-/// <c>invalid_field</c>, <c>invalid_min_score</c>) instead of the framework binder's generic failure. The image itself
+/// <c>invalid_field</c>, <c>invalid_min_score</c>, <c>invalid_rerank</c>) instead of the framework binder's generic failure. The image itself
 /// is decoded by the handler (<see cref="ImageUploads.DecodeOne"/>: <c>missing_field</c>, <c>too_many_images</c>).
 /// </remarks>
 public sealed record SearchRequest
@@ -52,6 +52,10 @@ public sealed record SearchRequest
     [JsonPropertyName("min_score")]
     public float? MinScore { get; init; }
 
+    /// <summary>k-reciprocal re-ranking of the top max(k, RerankCandidates) hits (Services/SearchReranker).</summary>
+    [JsonPropertyName("rerank")]
+    public bool Rerank { get; init; }
+
     /// <summary>The file parts of the form (the handler decodes field <c>image</c> from them).</summary>
     [JsonIgnore]
     public IFormFileCollection? Files { get; init; }
@@ -60,7 +64,7 @@ public sealed record SearchRequest
     [JsonIgnore]
     public GalleryFilter? Filter { get; init; }
 
-    /// <summary>Binds and checks the form (order of the checks: k, cameras, exclude_cameras, from, to, label, min_score).</summary>
+    /// <summary>Binds and checks the form (order of the checks: k, cameras, exclude_cameras, from, to, label, min_score, rerank).</summary>
     /// <exception cref="ApiProblemException">400 with the field's code.</exception>
     /// <exception cref="BadHttpRequestException">415: the body is not a form.</exception>
     public static async ValueTask<SearchRequest?> BindAsync(HttpContext context)
@@ -77,6 +81,7 @@ public sealed record SearchRequest
         int k = RequestParsing.K(form["k"], options.DefaultK, options.MaxK);
         var filter = RequestParsing.Filter(form["cameras"], form["exclude_cameras"], form["from"], form["to"], form["label"]);
         var minScore = RequestParsing.MinScore(form["min_score"]);
+        var rerank = RequestParsing.Rerank(form["rerank"]);
         return new SearchRequest
         {
             K = k,
@@ -86,6 +91,7 @@ public sealed record SearchRequest
             To = filter?.CapturedTo,
             Label = filter?.Label,
             MinScore = minScore,
+            Rerank = rerank,
             Files = form.Files,
             Image = form.Files.GetFile("image"),
             Filter = filter,
