@@ -66,4 +66,13 @@ public class SearchRerankTests(ApiFactory factory) : IClassFixture<ApiFactory>
         var problem = await AssertProblem(response, HttpStatusCode.BadRequest, "invalid_rerank");
         Assert.Contains("rerank must be true or false", problem.GetProperty("detail").GetString());
     }
+
+    [Fact]
+    public async Task RerankGivenTwiceIsRefusedLikeEverySingleValuedField()
+    {
+        var response = await _client.PostAsync("/api/v1/search",
+            Form(new Upload("image", "q.jpg", GeneratedJpeg(804, 16, 32)), ("rerank", "true"), ("rerank", "true")));
+
+        await AssertProblem(response, HttpStatusCode.BadRequest, "invalid_field");
+    }
 }
