@@ -327,7 +327,7 @@ public sealed partial class GalleryStore : IDisposable
     /// <exception cref="GalleryUnavailableException">The shared PostgreSQL database cannot be reached.</exception>
     public GalleryImage? GetImage(long id)
     {
-        using var _ = ReadLock();
+        ObjectDisposedException.ThrowIf(disposed, this);
         return database.GetImage(id);
     }
 

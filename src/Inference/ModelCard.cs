@@ -10,7 +10,7 @@ namespace SanReid.Inference;
 /// <remarks>
 /// metadata_props keys: name, backbone, architecture, input_name, input_type, input_shape, input_size,
 /// input_layout, embedding_size, output_name, preprocessing, normalization, training_data, training_identities,
-/// training_images, training_input_size, recipe, scores, evaluation, trained_for_reid ("true"/"false"),
+/// training_images, training_input_size, recipe, scores, evaluation, trained_for_reid ("true"/"false"), flip_tta ("true"/"false"),
 /// weights_source, neck_init, notice, opset, created_by, created_at, parity_max_abs_diff, precision (and quantization on int8 cards). training_identities,
 /// training_images, recipe and evaluation are present only when known; numbers are written in decimal and
 /// evaluation as its JSON object (<see cref="CardEvaluation"/>) in the metadata_props, where every value is a string.
@@ -60,6 +60,14 @@ public sealed record ModelCard
 
     /// <summary>Normalisation of the output ("L2": each row has unit norm; cosine = dot product).</summary>
     public string Normalization { get; init; } = "L2 (rows have unit norm; cosine similarity = dot product)";
+
+    /// <summary>
+    /// True when the graph embeds each crop and its horizontal mirror and returns the L2-normalised mean of the two
+    /// neck features (flip test-time augmentation inside the model, <c>export --flip</c>): the embedding of a crop then
+    /// equals that of its mirror, and one crop costs two forward passes. False (default): one pass, the crop as given.
+    /// Old cards without the key mean false.
+    /// </summary>
+    public bool FlipTta { get; init; }
 
     /// <summary>Data the weights were trained on.</summary>
     public required string TrainingData { get; init; }

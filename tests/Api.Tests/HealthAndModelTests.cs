@@ -52,6 +52,33 @@ public class HealthAndModelTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.Contains(body.GetProperty("execution_provider").GetString(), new[] { "CPU", "CUDA" });
         Assert.Equal(System.Text.Json.JsonValueKind.Object, body.GetProperty("card").ValueKind);
         Assert.Equal(System.Text.Json.JsonValueKind.Object, body.GetProperty("metadata").ValueKind);
+        Assert.False(body.GetProperty("flip_tta").GetBoolean()); // the default model is exported without --flip
+    }
+
+    [Fact]
+    public async Task ModelEndpointReportsFlipTtaFromTheServedFilesMetadata()
+    {
+        // The default model's graph with its flip_tta metadata set to "true" (what export --flip writes; the Trainer's
+        // FlipExportTests check the flip graph itself): the Api reads the served file, not a guess.
+        string folder = Directory.CreateTempSubdirectory("sanreid-flipmeta-").FullName;
+        try
+        {
+            var model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(RepoPaths.DefaultModel));
+            var entry = model.MetadataProps.Single(p => p.Key == "flip_tta");
+            entry.Value = "true";
+            string path = Path.Combine(folder, "flip.onnx");
+            File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(model));
+            using var flipFactory = ApiFactory.With(new Dictionary<string, string> { ["SanReid:Model:Path"] = path });
+
+            var body = await ReadJson(await flipFactory.CreateClient().GetAsync("/api/v1/model"));
+
+            Assert.True(body.GetProperty("flip_tta").GetBoolean());
+            Assert.Equal("true", body.GetProperty("metadata").GetProperty("flip_tta").GetString());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

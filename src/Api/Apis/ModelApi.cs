@@ -32,5 +32,6 @@ public static class ModelApi
             embedder.Version == long.MaxValue ? null : embedder.Version,
             embedder.Metadata,
             card.Json,
-            embedder.Metadata.GetValueOrDefault("precision", "fp32")));
+            embedder.Metadata.GetValueOrDefault("precision", "fp32"),
+            embedder.Metadata.GetValueOrDefault("flip_tta") == "true"));
 }

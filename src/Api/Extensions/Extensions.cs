@@ -123,6 +123,7 @@ public static class Extensions
         services.AddHttpContextAccessor(); // ImageUploads: the request's abort token stops its decoding
         services.AddSingleton<ImageUploads>();
         services.AddSingleton<EmbeddingBatcher>();
+        services.AddSingleton<SearchReranker>();
         services.AddSingleton<ApiKeyStore>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

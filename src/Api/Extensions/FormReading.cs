@@ -36,7 +36,7 @@ public static class FormReading
 {
     /// <summary>Fields that take one value (query or form); <c>cameras</c> and <c>exclude_cameras</c> may repeat.</summary>
     public static readonly IReadOnlySet<string> SingleValued = new HashSet<string>(
-        ["k", "camera_id", "label", "captured_at", "external_id", "min_score", "from", "to", "after_id", "limit",
+        ["k", "camera_id", "label", "captured_at", "external_id", "min_score", "rerank", "from", "to", "after_id", "limit",
             "captured_before", "created_before"],
         StringComparer.OrdinalIgnoreCase);
 

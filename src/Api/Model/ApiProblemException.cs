@@ -21,6 +21,7 @@ public static class ErrorCodes
     public const string TooManyImages = "too_many_images";
     public const string InvalidK = "invalid_k";
     public const string InvalidMinScore = "invalid_min_score";
+    public const string InvalidRerank = "invalid_rerank";
     public const string InvalidCamera = "invalid_camera";
     public const string InvalidTimestamp = "invalid_timestamp";
     public const string InvalidPaging = "invalid_paging";

@@ -10,12 +10,12 @@ namespace SanReid.Api.Model;
 /// The typed form of <c>POST /api/v1/search</c> (multipart/form-data), as the OpenAPI document describes it: one file
 /// <c>image</c>, <c>k</c> an integer (1..MaxK, default DefaultK), <c>cameras</c> / <c>exclude_cameras</c> camera ids
 /// (0..1,000,000; comma-separated or repeated), <c>from</c> / <c>to</c> ISO 8601 instants (captured_at in [from, to)),
-/// <c>label</c>, <c>min_score</c> a cosine in [-1, 1].
+/// <c>label</c>, <c>min_score</c> a cosine in [-1, 1], <c>rerank</c> true or false (default false).
 /// </summary>
 /// <remarks>
 /// Bound by <see cref="BindAsync"/> from the form that <c>Middleware/FormReadingMiddleware</c> has read and checked by
 /// <see cref="Validate"/> (run by the validation filter), so a malformed value is a 400 with its own code
-/// (<c>invalid_k</c>, <c>invalid_camera</c>, <c>invalid_timestamp</c>, <c>invalid_field</c>, <c>invalid_min_score</c>)
+/// (<c>invalid_k</c>, <c>invalid_camera</c>, <c>invalid_timestamp</c>, <c>invalid_field</c>, <c>invalid_min_score</c>, <c>invalid_rerank</c>)
 /// instead of the framework binder's generic failure. The image itself is decoded by the handler
 /// (<see cref="ImageUploads.DecodeOne"/>: <c>missing_field</c>, <c>too_many_images</c>).
 /// </remarks>
@@ -53,6 +53,10 @@ public sealed record SearchRequest : IValidatable
     [JsonPropertyName("min_score")]
     public float? MinScore { get; init; }
 
+    /// <summary>k-reciprocal re-ranking of the top max(k, RerankCandidates) hits (Services/SearchReranker).</summary>
+    [JsonPropertyName("rerank")]
+    public bool Rerank { get; init; }
+
     /// <summary>The file parts of the form (the handler decodes field <c>image</c> from them).</summary>
     [JsonIgnore]
     public IFormFileCollection? Files { get; init; }
@@ -72,7 +76,7 @@ public sealed record SearchRequest : IValidatable
         return new SearchRequest { Text = text, Files = text.Files, Image = text.Files?.GetFile("image") };
     }
 
-    /// <summary>Order of the checks: k, cameras, exclude_cameras, from, to, label, min_score.</summary>
+    /// <summary>Order of the checks: k, cameras, exclude_cameras, from, to, label, min_score, rerank.</summary>
     /// <exception cref="ApiProblemException">400 with the field's code.</exception>
     public IValidatable Validate(IServiceProvider services)
     {
@@ -81,6 +85,7 @@ public sealed record SearchRequest : IValidatable
         int k = RequestParsing.K(text.One("k"), options.DefaultK, options.MaxK);
         var filter = RequestParsing.Filter(text["cameras"], text["exclude_cameras"], text.One("from"), text.One("to"), text.One("label"));
         var minScore = RequestParsing.MinScore(text.One("min_score"));
+        var rerank = RequestParsing.Rerank(text.One("rerank"));
         return this with
         {
             K = k,
@@ -90,6 +95,7 @@ public sealed record SearchRequest : IValidatable
             To = filter?.CapturedTo,
             Label = filter?.Label,
             MinScore = minScore,
+            Rerank = rerank,
             Filter = filter,
         };
     }

@@ -165,6 +165,13 @@ public sealed class SearchOptions : IValidatableObject
     [Range(1, 100_000)]
     public int MaxK { get; set; } = 100;
 
+    /// <summary>
+    /// With <c>rerank=true</c>, the top max(k, RerankCandidates) cosine hits are re-ranked (k-reciprocal, among the
+    /// query and those candidates). Cost grows with its square: (1 + C)^2 dot products per query (docs/search-reranking.md).
+    /// </summary>
+    [Range(1, 2_000)]
+    public int RerankCandidates { get; set; } = 100;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (DefaultK > MaxK)

@@ -31,6 +31,16 @@ public static partial class RequestParsing
         return s;
     }
 
+    /// <summary>Optional switch "true" / "false" (any case); absent or empty → false. Code <c>invalid_rerank</c>.</summary>
+    public static bool Rerank(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            return false;
+        if (!bool.TryParse(value.Trim(), out bool rerank))
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidRerank, $"rerank must be true or false; got '{Clip(value)}'.");
+        return rerank;
+    }
+
     /// <summary>A camera id: integer 0..1,000,000. Code <c>invalid_camera</c>.</summary>
     public static int? CameraId(string? value, string field)
     {

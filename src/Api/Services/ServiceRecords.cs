@@ -11,4 +11,4 @@ public sealed record EmbeddingServices(EmbeddingBatcher Batcher, ImageUploads Up
 public sealed record GalleryServices(GalleryStore Store, EmbeddingBatcher Batcher, ImageUploads Uploads, IOptions<GalleryOptions> Options);
 
 /// <summary>Dependencies of the search endpoint.</summary>
-public sealed record SearchServices(GalleryStore Store, EmbeddingBatcher Batcher, ImageUploads Uploads, IOptions<SearchOptions> Options);
+public sealed record SearchServices(GalleryStore Store, EmbeddingBatcher Batcher, ImageUploads Uploads, IOptions<SearchOptions> Options, SearchReranker Reranker);

@@ -39,6 +39,10 @@ internal static class DefaultModelCommand
             DefaultValueFactory = _ => "identity",
         };
         neck.AcceptOnlyFromAmong("identity", "random");
+        var flip = new Option<bool>("--flip")
+        {
+            Description = "Flip test-time augmentation inside the graph (crop and mirror averaged, then L2-normalised); the card says flip_tta true.",
+        };
 
         var command = new Command("default-model",
             "Create the default model: SA-Enc resnet18 initialised from the packaged ImageNet ResNet-18 (identity neck by default), exported to ONNX with its model card. ImageNet-initialised, NOT trained for re-ID.");
@@ -47,6 +51,7 @@ internal static class DefaultModelCommand
         command.Options.Add(onnx);
         command.Options.Add(seed);
         command.Options.Add(neck);
+        command.Options.Add(flip);
         command.SetAction(parseResult => CommandErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
@@ -54,7 +59,7 @@ internal static class DefaultModelCommand
             {
                 var path = parseResult.GetValue(output)?.FullName
                            ?? Path.Combine("models", CardFacts.StemOf(compact.FullName) + ".onnx");
-                FromCompactWeights(compact.FullName, OutputPaths.RequireFile(path, "--out"));
+                FromCompactWeights(compact.FullName, OutputPaths.RequireFile(path, "--out"), parseResult.GetValue(flip));
                 Console.WriteLine($"default model done in {clock.Elapsed.TotalSeconds:F1} s");
                 return 0;
             }
@@ -84,6 +89,7 @@ internal static class DefaultModelCommand
                 NeckInit = identityNeck
                     ? "identity (Linear = I, bias 0; BatchNorm1d weight 1, bias 0, running mean 0, var 1): the embedding is the L2-normalised pooled ImageNet feature"
                     : $"random, torch seed {s} (Linear N(0, 0.01), zero bias; BatchNorm1d weight 1, bias 0, running mean 0, var 1)",
+                FlipTta = parseResult.GetValue(flip),
                 Notice = "ImageNet-initialised, NOT trained for re-ID. Embeddings reflect generic ImageNet features; " +
                          "expect weak person re-identification until an SA-Enc trained on re-ID data replaces this model.",
             };
@@ -98,7 +104,10 @@ internal static class DefaultModelCommand
     /// Exports compact weights with the facts of their card-facts file, at the training size the facts give.
     /// </summary>
     /// <exception cref="InvalidDataException">The weights have no card facts beside them, or the facts are unreadable.</exception>
-    internal static void FromCompactWeights(string weightsPath, string outPath)
+    /// <param name="weightsPath">Compact weights with their card facts beside them.</param>
+    /// <param name="outPath">ONNX file to write.</param>
+    /// <param name="flip">Export with flip test-time augmentation inside the graph (<see cref="ModelCard.FlipTta"/>).</param>
+    internal static void FromCompactWeights(string weightsPath, string outPath, bool flip = false)
     {
         var factsPath = CardFacts.PathFor(weightsPath);
         if (!File.Exists(weightsPath))
@@ -122,6 +131,7 @@ internal static class DefaultModelCommand
             facts.InputHeight, facts.InputWidth, $"{facts.InputHeight}x{facts.InputWidth}", source, "from the weights file") with
         {
             CreatedBy = "sanreid-train default-model --weights",
+            FlipTta = flip,
         };
         Console.WriteLine($"{Path.GetFileName(weightsPath)}: {facts.Backbone}, input {facts.InputHeight}x{facts.InputWidth}, trained on {facts.TrainingData}");
         ModelExport.Export(encoder, card, outPath, Console.Out);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SanReid.Inference;
+using SanReid.Inference.Ranking;
 using SanReid.Trainer.Data;
 using SanReid.Trainer.Evaluation;
 using SanReid.Trainer.Export;

@@ -24,13 +24,17 @@ internal static class ExportCommand
             Description = "A torchvision ImageNet ResNet state_dict (.pth or .safetensors, fc.* ignored); the neck is random (--seed).",
         };
         var seed = new Option<long>("--seed") { Description = "Seed of the neck initialisation with --imagenet-weights.", DefaultValueFactory = _ => 0 };
+        var flip = new Option<bool>("--flip")
+        {
+            Description = "Flip test-time augmentation inside the graph: embed the crop and its horizontal mirror, average the two features and L2-normalise (as eval --flip); the card says flip_tta true. Twice the compute per crop.",
+        };
         var card = new CardOptions();
 
         var command = new Command("export",
             "Export an SA-Enc to ONNX (input images uint8 [N,H,W,3] RGB at the training size from the run's config.json, " +
             "or --height/--width, default 256x128; output embeddings float32 [N,512] L2-normalised), check parity TorchSharp vs " +
             "ONNX Runtime on batches of 1, 2 and 7, and write the model card.");
-        foreach (var option in new Option[] { output, backbone, weights, imageNet, seed })
+        foreach (var option in new Option[] { output, backbone, weights, imageNet, seed, flip })
         {
             command.Options.Add(option);
         }
@@ -73,7 +77,10 @@ internal static class ExportCommand
             {
                 encoder.eval();
                 var facts = card.Facts(parseResult, known, kind.Name(), height, width, source);
-                var modelCard = facts.ToCard(Path.GetFileNameWithoutExtension(outPath), Architecture(kind), height, width, known.SizeText, source, neck);
+                var modelCard = facts.ToCard(Path.GetFileNameWithoutExtension(outPath), Architecture(kind), height, width, known.SizeText, source, neck) with
+                {
+                    FlipTta = parseResult.GetValue(flip),
+                };
                 ModelExport.Export(encoder, modelCard, outPath, Console.Out);
             }
 

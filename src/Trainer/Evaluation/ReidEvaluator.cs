@@ -1,3 +1,5 @@
+using SanReid.Inference.Ranking;
+
 namespace SanReid.Trainer.Evaluation;
 
 /// <summary>

@@ -13,7 +13,9 @@ public sealed record ParityResult(int BatchSize, float MaxAbsDiff);
 
 /// <summary>
 /// Export of an SA-Enc to the model contract at the card's input size, followed by the parity check TorchSharp (eval)
-/// vs ONNX Runtime (CPU) on batches of 1, 2 and 7 crops of that size, and the model card JSON next to the file.
+/// vs ONNX Runtime (CPU) on batches of 1, 2 and 7 crops of that size, and the model card JSON next to the file. A card
+/// with <see cref="ModelCard.FlipTta"/> exports the flip-averaging graph, checked against TorchSharp's flip average and
+/// for symmetry (the embedding of each parity crop's mirror equals the crop's within the parity tolerance).
 /// </summary>
 public static class ModelExport
 {
@@ -58,7 +60,7 @@ public static class ModelExport
         try
         {
             Save(model, temp);
-            var results = Check(encoder, temp, onnxPath, card.InputHeight, card.InputWidth, log);
+            var results = Check(encoder, temp, onnxPath, card.InputHeight, card.InputWidth, card.FlipTta, log);
             float worst = results.Select(r => r.MaxAbsDiff).Aggregate(Math.Max);
             var final = card with { ParityMaxAbsDiff = worst.ToString("E2", System.Globalization.CultureInfo.InvariantCulture) };
             model.MetadataProps.Clear();
@@ -82,8 +84,9 @@ public static class ModelExport
         }
     }
 
-    // Parity TorchSharp vs ONNX Runtime on the file at modelPath, and finite unit-length ONNX Runtime embeddings.
-    private static List<ParityResult> Check(SaEncoder encoder, string modelPath, string onnxPath, int height, int width, TextWriter log)
+    // Parity TorchSharp vs ONNX Runtime on the file at modelPath (flip: TorchSharp's flip average), finite unit-length
+    // ONNX Runtime embeddings, and with flip, mirror symmetry of the exported graph.
+    private static List<ParityResult> Check(SaEncoder encoder, string modelPath, string onnxPath, int height, int width, bool flip, TextWriter log)
     {
         var results = new List<ParityResult>();
         var outputs = new List<(int Batch, float[] Embeddings)>();
@@ -93,7 +96,7 @@ public static class ModelExport
         {
             var crops = new byte[batch * height * width * 3];
             random.NextBytes(crops);
-            var expected = TorchEmbedder.Embed(encoder, crops, batch, height, width);
+            var expected = TorchEmbedder.Embed(encoder, crops, batch, height, width, flip);
             var actual = embedder.Embed(crops, batch);
             float diff = 0;
             for (int i = 0; i < expected.Length; i++)
@@ -103,7 +106,23 @@ public static class ModelExport
 
             results.Add(new ParityResult(batch, diff));
             outputs.Add((batch, actual));
-            log.WriteLine($"parity batch {batch} ({height}x{width}): max |TorchSharp - ONNX Runtime| = {diff:E2} (tolerance {ParityTolerance:E0})");
+            log.WriteLine($"parity batch {batch} ({height}x{width}{(flip ? ", flip TTA" : "")}): max |TorchSharp - ONNX Runtime| = {diff:E2} (tolerance {ParityTolerance:E0})");
+            if (flip)
+            {
+                var mirrored = embedder.Embed(Mirrored(crops, batch, height, width), batch);
+                float asymmetry = 0;
+                for (int i = 0; i < actual.Length; i++)
+                {
+                    asymmetry = Math.Max(asymmetry, Math.Abs(mirrored[i] - actual[i]));
+                }
+
+                log.WriteLine($"flip symmetry batch {batch}: max |ONNX(crop) - ONNX(mirror)| = {asymmetry:E2} (tolerance {ParityTolerance:E0})");
+                if (!(asymmetry <= ParityTolerance))
+                {
+                    throw new ExportParityException(
+                        $"The flip-averaged graph embeds a crop and its mirror {asymmetry:E2} apart (tolerance {ParityTolerance:E0}); {onnxPath} was not written.");
+                }
+            }
         }
 
         // Not Enumerable.Max, which skips NaN; and !(x <= tol), because NaN > tol is false too.
@@ -120,6 +139,21 @@ public static class ModelExport
         }
 
         return results;
+    }
+
+    /// <summary>The crops (NHWC bytes) mirrored left to right.</summary>
+    internal static byte[] Mirrored(byte[] crops, int count, int height, int width)
+    {
+        var result = new byte[crops.Length];
+        for (int row = 0; row < count * height; row++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                Array.Copy(crops, ((row * width) + x) * 3, result, ((row * width) + width - 1 - x) * 3, 3);
+            }
+        }
+
+        return result;
     }
 
     private static void CheckUnitLength(float[] embeddings, int batch, string onnxPath)

@@ -4,7 +4,7 @@ using Onnx;
 
 namespace SanReid.Trainer.Export;
 
-/// <summary>Appends nodes and float32 initializers to an ONNX <see cref="GraphProto"/> (OnnxSharp's protobuf classes).</summary>
+/// <summary>Appends nodes and float32 / int64 initializers to an ONNX <see cref="GraphProto"/> (OnnxSharp's protobuf classes).</summary>
 internal sealed class OnnxGraphBuilder
 {
     public GraphProto Graph { get; } = new();
@@ -12,6 +12,15 @@ internal sealed class OnnxGraphBuilder
     public string Initializer(string name, ReadOnlySpan<float> values, params long[] dims)
     {
         var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        proto.Dims.AddRange(dims);
+        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
+        Graph.Initializer.Add(proto);
+        return name;
+    }
+
+    public string Int64Initializer(string name, ReadOnlySpan<long> values, params long[] dims)
+    {
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
         proto.Dims.AddRange(dims);
         proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
         Graph.Initializer.Add(proto);

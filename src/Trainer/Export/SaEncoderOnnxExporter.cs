@@ -14,6 +14,11 @@ namespace SanReid.Trainer.Export;
 /// (x / max(||x||_2, 1e-12), as torch.nn.functional.normalize). TorchSharp has no ONNX export; this writes the
 /// protobuf directly. The classifier is not exported.
 /// </summary>
+/// <remarks>With <see cref="ModelCard.FlipTta"/> the graph also mirrors the normalised batch along W (Gather with indices
+/// W-1..0 on axis 3), runs crops and mirrors as one batch of 2N (Concat on axis 0; eval-mode BatchNorm keeps rows
+/// independent), takes the mean of each crop's and its mirror's neck feature (Reshape [2, N, 512], ReduceMean over axis
+/// 0) and L2-normalises that: the flip test-time augmentation of <c>eval --flip</c>
+/// (<see cref="Training.FeatureExtractor"/>, which sums the two features; the normalised result is the same).</remarks>
 public static class SaEncoderOnnxExporter
 {
     private const float BatchNormEpsilon = 1e-5f;
@@ -50,6 +55,13 @@ public static class SaEncoderOnnxExporter
         x = g.Node("Div", "preprocess.scale", [x, g.Initializer("preprocess.255", [255f])]);
         x = g.Node("Sub", "preprocess.mean", [x, g.Initializer("preprocess.imagenet_mean", ImageNetInputFold.Mean, 1, 3, 1, 1)]);
         x = g.Node("Div", "preprocess.std", [x, g.Initializer("preprocess.imagenet_std", ImageNetInputFold.Std, 1, 3, 1, 1)]);
+        if (card.FlipTta)
+        {
+            long[] reversed = [.. Enumerable.Range(0, card.InputWidth).Select(i => (long)(card.InputWidth - 1 - i))];
+            var mirror = g.Node("Gather", "flip.mirror", [x, g.Int64Initializer("flip.columns", reversed, card.InputWidth)], Int("axis", 3));
+            x = g.Node("Concat", "flip.concat", [x, mirror], Int("axis", 0)); // [2N, 3, H, W]: crops, then their mirrors
+        }
+
 
         // Stem.
         x = Conv(g, state, used, "conv1", x, stride: 2);
@@ -98,6 +110,13 @@ public static class SaEncoderOnnxExporter
         x = g.Node("Gemm", "fc.0", [x, Weight(g, state, used, "fc.0.weight"), Weight(g, state, used, "fc.0.bias")], Int("transB", 1));
         x = BatchNorm(g, state, used, "fc.1", x);
         x = g.Node("Relu", "fc.2", [x]);
+        if (card.FlipTta)
+        {
+            // [2N, 512] -> [2, N, 512] -> mean over crop and mirror -> [N, 512].
+            x = g.Node("Reshape", "flip.split", [x, g.Int64Initializer("flip.shape", [2L, -1L, SaEncoder.EmbeddingSize], 3)]);
+            x = g.Node("ReduceMean", "flip.mean", [x], Ints("axes", 0), Int("keepdims", 0));
+        }
+
         var norm = g.Node("ReduceL2", "l2norm.norm", [x], Ints("axes", 1), Int("keepdims", 1));
         norm = g.Node("Max", "l2norm.clamp", [norm, g.Initializer("l2norm.eps", [EmbeddingContract.NormEpsilon])]);
         g.Node("Div", "l2norm.div", [x, norm]);

@@ -32,7 +32,24 @@ public static class TorchEmbedder
     /// <param name="width">Crop width in pixels.</param>
     /// <returns>count x 512 floats, each row L2-normalised.</returns>
     /// <exception cref="ArgumentException">Wrong buffer length.</exception>
-    public static float[] Embed(SaEncoder encoder, byte[] crops, int count, int height, int width)
+    public static float[] Embed(SaEncoder encoder, byte[] crops, int count, int height, int width) =>
+        Embed(encoder, crops, count, height, width, flip: false);
+
+    /// <summary>
+    /// Embeds <paramref name="count"/> crops of <paramref name="height"/> x <paramref name="width"/> with
+    /// <paramref name="encoder"/> exactly as the exported graph does; with <paramref name="flip"/>, as a graph exported
+    /// with flip test-time augmentation (<see cref="ModelCard.FlipTta"/>): the L2-normalised mean of the neck features of
+    /// the crop and of its horizontal mirror.
+    /// </summary>
+    /// <param name="encoder">An SA-Enc in eval mode.</param>
+    /// <param name="crops">count x height x width x 3 bytes, RGB, row-major (NHWC).</param>
+    /// <param name="count">Number of crops.</param>
+    /// <param name="height">Crop height in pixels.</param>
+    /// <param name="width">Crop width in pixels.</param>
+    /// <param name="flip">Average with the mirrored crop's feature before the L2 normalisation.</param>
+    /// <returns>count x 512 floats, each row L2-normalised.</returns>
+    /// <exception cref="ArgumentException">Wrong buffer length.</exception>
+    public static float[] Embed(SaEncoder encoder, byte[] crops, int count, int height, int width, bool flip)
     {
         if (crops.Length != count * height * width * 3)
         {
@@ -43,7 +60,13 @@ public static class TorchEmbedder
         using var noGrad = no_grad();
         var pixels = tensor(crops, [count, height, width, 3L], dtype: ScalarType.Byte);
         var images = Normalise(pixels);
-        var embeddings = F.normalize(encoder.call(images), p: 2, dim: 1, eps: EmbeddingContract.NormEpsilon);
+        var features = encoder.call(images);
+        if (flip)
+        {
+            features = features.add(encoder.call(images.flip(3))).div(2f);
+        }
+
+        var embeddings = F.normalize(features, p: 2, dim: 1, eps: EmbeddingContract.NormEpsilon);
         return embeddings.data<float>().ToArray();
     }
 

@@ -2,10 +2,10 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
-namespace SanReid.Trainer.Evaluation;
+namespace SanReid.Inference.Ranking;
 
-/// <summary>Vector kernels over row-major float feature matrices, shared by <see cref="ReidEvaluator"/> and <see cref="KReciprocalReranking"/>. Pure managed code.</summary>
-internal static class FeatureMath
+/// <summary>Vector kernels over row-major float feature matrices, shared by the Trainer's ReidEvaluator and <see cref="KReciprocalReranking"/> (and so by the Api's search re-ranking). Pure managed code.</summary>
+public static class FeatureMath
 {
     private const int ColumnBlock = 128;
 

@@ -1,4 +1,4 @@
-namespace SanReid.Trainer.Evaluation;
+namespace SanReid.Inference.Ranking;
 
 /// <summary>Settings of <see cref="KReciprocalReranking"/>; defaults are the paper's (Zhong et al., CVPR 2017, Sec. 4.2: k1 20, k2 6, lambda 0.3).</summary>
 public sealed record KReciprocalOptions

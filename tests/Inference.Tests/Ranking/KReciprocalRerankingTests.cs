@@ -1,12 +1,12 @@
-using SanReid.Trainer.Evaluation;
+using SanReid.Inference.Ranking;
 
-namespace SanReid.Trainer.Tests.Evaluation;
+namespace SanReid.Inference.Tests.Ranking;
 
 public sealed class KReciprocalRerankingTests
 {
     // One query and four gallery items on a line (D = 1): q = 0; g1 = 1, g2 = 1.5, g3 = -1.2, g4 = 3. Items 0..4 = q, g1..g4.
-    private static readonly float[] HandQuery = [0f];
-    private static readonly float[] HandGallery = [1f, 1.5f, -1.2f, 3f];
+    internal static readonly float[] HandQuery = [0f];
+    internal static readonly float[] HandGallery = [1f, 1.5f, -1.2f, 3f];
 
     [Fact]
     public void MatchesTheHandComputedCaseWithK1TwoAndNoQueryExpansion()
@@ -38,23 +38,6 @@ public sealed class KReciprocalRerankingTests
         Assert.Equal(3 + 3 + 2 + 2 + 1, reranking.NonZeros); // |R*| of q, g1, g2, g3, g4
     }
 
-    [Fact]
-    public void EvaluationWithRerankingPutsTheReciprocalMatchFirst()
-    {
-        // The hand case with labels: g3 is the query's person (pid 1, another camera); g1, g2, g4 are others.
-        // Euclidean ranking: g1 (1) before g3 (1.44): rank-1 0, AP 1/2. Re-ranked (.418752 > .391995): rank-1 1, AP 1.
-        int[] qPid = [1], qCam = [1], gPid = [2, 3, 1, 4], gCam = [2, 2, 2, 2];
-        var plain = new ReidEvaluationOptions { Metric = FeatureMetric.Euclidean };
-
-        var before = ReidEvaluator.Evaluate(HandQuery, qPid, qCam, HandGallery, gPid, gCam, 1, plain);
-        var after = ReidEvaluator.Evaluate(HandQuery, qPid, qCam, HandGallery, gPid, gCam, 1, plain with { Rerank = new KReciprocalOptions { K1 = 2, K2 = 1 } });
-
-        Assert.Equal((0.0, 0.5), (before.Rank1, before.MeanAveragePrecision));
-        Assert.Equal((1.0, 1.0), (after.Rank1, after.MeanAveragePrecision));
-        Assert.Null(before.RerankNonZeros);
-        Assert.Equal(11, after.RerankNonZeros);
-    }
-
     [Theory]
     [InlineData(4, 3, 0.3)]
     [InlineData(20, 6, 0.3)] // the paper's setting; N = 40 > k1 + 1
@@ -77,26 +60,6 @@ public sealed class KReciprocalRerankingTests
                 Assert.True(Math.Abs(expected[i] - actual[i]) < 2e-5, $"row chunk {rowChunk}, entry {i}: dense {expected[i]}, sparse {actual[i]}");
             }
         }
-    }
-
-    [Fact]
-    public void QueryChunksOfTheEvaluatorDoNotChangeTheResult()
-    {
-        var random = new Random(3);
-        const int q = 11, g = 40, dim = 4;
-        var query = Enumerable.Range(0, q * dim).Select(_ => (float)random.NextDouble()).ToArray();
-        var gallery = Enumerable.Range(0, g * dim).Select(_ => (float)random.NextDouble()).ToArray();
-        var qPid = Enumerable.Range(0, q).Select(i => i % 5).ToArray();
-        var gPid = Enumerable.Range(0, g).Select(i => i % 5).ToArray();
-        var qCam = Enumerable.Repeat(1, q).ToArray();
-        var gCam = Enumerable.Repeat(2, g).ToArray();
-
-        var whole = ReidEvaluator.Evaluate(query, qPid, qCam, gallery, gPid, gCam, dim, new ReidEvaluationOptions { Rerank = new KReciprocalOptions(), QueryChunkSize = 64 });
-        var chunked = ReidEvaluator.Evaluate(query, qPid, qCam, gallery, gPid, gCam, dim, new ReidEvaluationOptions { Rerank = new KReciprocalOptions(), QueryChunkSize = 3, MaxDegreeOfParallelism = 1 });
-
-        Assert.Equal(whole.Cmc, chunked.Cmc);
-        Assert.Equal(whole.MeanAveragePrecision, chunked.MeanAveragePrecision);
-        Assert.Equal(whole.Queries.Select(r => r.TopGalleryIndices), chunked.Queries.Select(r => r.TopGalleryIndices));
     }
 
     [Theory]
