@@ -64,7 +64,14 @@ public class HealthAndModelTests(ApiFactory factory) : IClassFixture<ApiFactory>
         try
         {
             var model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(RepoPaths.DefaultModel));
-            var entry = model.MetadataProps.Single(p => p.Key == "flip_tta");
+            // A model exported before flip_tta existed has no entry: add it, as export --flip would have written it.
+            var entry = model.MetadataProps.SingleOrDefault(p => p.Key == "flip_tta");
+            if (entry is null)
+            {
+                entry = new Onnx.StringStringEntryProto { Key = "flip_tta" };
+                model.MetadataProps.Add(entry);
+            }
+
             entry.Value = "true";
             string path = Path.Combine(folder, "flip.onnx");
             File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(model));
