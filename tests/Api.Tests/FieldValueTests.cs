@@ -89,6 +89,55 @@ public class FieldValueTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.DoesNotContain("another component", detail);
     }
 
+    [Theory]
+    [InlineData("camera", "1", "has no field 'camera'")]
+    [InlineData("camera_id", "1", "has no field 'camera_id'")]
+    public async Task AnUnknownSearchFieldIsRefusedNotIgnored(string field, string value, string expected)
+    {
+        var body = await AssertProblem(
+            await _client.PostAsync("/api/v1/search", Form(new Upload("image", "q.jpg", GeneratedJpeg(2)), (field, value))),
+            HttpStatusCode.BadRequest, "invalid_field");
+        Assert.Contains(expected, body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task ATextFieldSentAsAFilePartIsRefusedNotDropped()
+    {
+        // The tester's case: cameras sent as a file part was dropped and the search ran over every camera.
+        var body = await AssertProblem(
+            await _client.PostAsync("/api/v1/search", Form([new Upload("image", "q.jpg", GeneratedJpeg(2)), new Upload("cameras", "one.txt", "1"u8.ToArray(), "text/plain")])),
+            HttpStatusCode.BadRequest, "invalid_field");
+        Assert.Contains("'cameras'", body.GetProperty("detail").GetString());
+        Assert.Contains("text", body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task AQueryStringOnAFormEndpointIsRefusedNotIgnored()
+    {
+        var body = await AssertProblem(
+            await _client.PostAsync("/api/v1/search?cameras=1", Form(new Upload("image", "q.jpg", GeneratedJpeg(2)))),
+            HttpStatusCode.BadRequest, "invalid_field");
+        Assert.Contains("query string", body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task AMisspeltListParameterIsRefusedNotIgnored() =>
+        await AssertProblem(await _client.GetAsync("/api/v1/gallery?limt=1"), HttpStatusCode.BadRequest, "invalid_field");
+
+    [Fact]
+    public async Task AnImagePartWithAnEmptyFileNameIsAFileNamedUpload()
+    {
+        // What a browser sends for a file whose name is empty: filename="". The framework reads that part as text.
+        var content = new MultipartFormDataContent("b");
+        var part = new ByteArrayContent(GeneratedJpeg(7));
+        part.Headers.TryAddWithoutValidation("Content-Type", "image/jpeg");
+        part.Headers.TryAddWithoutValidation("Content-Disposition", "form-data; name=\"images\"; filename=\"\"");
+        content.Add(part);
+        var response = await _client.PostAsync("/api/v1/embeddings", content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("upload", (await ReadJson(response)).GetProperty("items")[0].GetProperty("file_name").GetString());
+    }
+
     [Fact]
     public async Task TimestampOutOfRangeAfterItsOffsetSaysSo()
     {

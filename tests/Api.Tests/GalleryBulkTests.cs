@@ -152,6 +152,43 @@ public sealed class GalleryBulkTests(GalleryBulkTests.Server server) : IClassFix
         Assert.DoesNotContain(search.GetProperty("matches").EnumerateArray(), m => ids[..2].Contains(m.GetProperty("id").GetInt64()));
     }
 
+    [Theory]
+    [InlineData("cameras=1")]
+    [InlineData("label=bulk-filter")]
+    [InlineData("foo=1")]
+    public async Task BulkDeleteGivenAFilterItDoesNotTakeIsRefusedAndDeletesNothing(string extra)
+    {
+        // The tester's case: captured_before with cameras=1 deleted the items of every camera (the filter was ignored).
+        int d = await Dimension();
+        var items = Enumerable.Range(0, 3).Select(i => new
+        {
+            embedding = Unit(d, seed: 900 + i),
+            camera_id = 3,
+            label = "bulk-filter",
+            captured_at = "2090-01-01T12:00:00Z", // after every cut-off the other tests of this shared server delete with
+        });
+        await client.PostAsJsonAsync("/api/v1/gallery/embeddings", new { model, items });
+        long before = (await ReadJson(await client.GetAsync("/api/v1/gallery?label=bulk-filter"))).GetProperty("total").GetInt64();
+
+        var body = await AssertProblem(await client.DeleteAsync($"/api/v1/gallery?captured_before=2090-01-02T00:00:00Z&{extra}"),
+            HttpStatusCode.BadRequest, "invalid_field");
+
+        Assert.Contains("captured_before, created_before", body.GetProperty("detail").GetString());
+        Assert.Equal(before, (await ReadJson(await client.GetAsync("/api/v1/gallery?label=bulk-filter"))).GetProperty("total").GetInt64());
+        Assert.True(before >= 3);
+    }
+
+    [Fact]
+    public async Task BinaryImportRefusesAQueryParameterItDoesNotTake()
+    {
+        int d = await Dimension();
+        var content = new ByteArrayContent([.. Unit(d, seed: 950).SelectMany(BitConverter.GetBytes)]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        var body = await AssertProblem(await client.PostAsync($"/api/v1/gallery/embeddings?model={model}&external_id=zzz", content),
+            HttpStatusCode.BadRequest, "invalid_field");
+        Assert.Contains("external_id", body.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task BulkDeleteNeedsExactlyOneValidTime()
     {

@@ -118,6 +118,7 @@ public static class GalleryBulkApi
             // The binary form's metadata is in the query; read as every query record reads it (RequestText.One: one
             // value, valid UTF-8), and checked here, after the model, in the order the endpoint documents.
             var query = RequestText.FromQuery(request.HttpContext);
+            query.RefuseUnknownFields("POST /api/v1/gallery/embeddings (application/octet-stream)", ["model", "camera_id", "label", "captured_at"], []);
             model = query.One("model");
             long rowBytes = (long)d * sizeof(float);
             if (request.ContentLength is { } length)

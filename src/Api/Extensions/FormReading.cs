@@ -177,7 +177,13 @@ public static class FormReading
     {
         try
         {
-            return disposition.IsFileDisposition() ? (true, new FileMultipartSection(section, disposition).FileName) : (false, "");
+            if (disposition.IsFileDisposition())
+                return (true, new FileMultipartSection(section, disposition).FileName);
+            // filename="" (what a browser sends for a file input whose file has no name) is still a file part; the
+            // upload name rule turns the empty name into "upload". The framework counts it as a text field.
+            bool namedEmpty = disposition.Parameters.Any(p => p.Name.Equals("filename", StringComparison.OrdinalIgnoreCase)
+                || p.Name.Equals("filename*", StringComparison.OrdinalIgnoreCase));
+            return namedEmpty ? (true, "") : (false, "");
         }
         catch (Exception e) when (e is NotSupportedException or ArgumentException or DecoderFallbackException)
         {
@@ -212,7 +218,7 @@ public static class FormReading
         catch (DecoderFallbackException)
         {
             // Replacing bad bytes with U+FFFD would store a value the client never sent.
-            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The form field '{Clip(name)}' is not valid UTF-8.");
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"The form field '{Clip(name)}' is not valid UTF-8 text (a file must be sent as a file part: a Content-Disposition with a filename).");
         }
     }
 

@@ -3,12 +3,23 @@ using System.Text.Json.Serialization;
 namespace SanReid.Api.Model;
 
 /// <summary>
-/// The typed form of <c>POST /api/v1/embeddings</c> (multipart/form-data): files <c>images</c>. No text fields, so
-/// nothing for the validation filter: the images are counted and decoded by the handler
+/// The typed form of <c>POST /api/v1/embeddings</c> (multipart/form-data): files <c>images</c> and no text fields (the
+/// validation filter refuses any other field); the images are counted and decoded by the handler
 /// (<see cref="Services.ImageUploads.DecodeAll"/>: <c>missing_field</c>, <c>too_many_images</c>).
 /// </summary>
-public sealed record EmbeddingsForm
+public sealed record EmbeddingsForm : IValidatable
 {
+    [JsonIgnore]
+    private RequestText? Text { get; init; }
+
+    /// <summary>Refuses every field but the <c>images</c> files.</summary>
+    /// <exception cref="ApiProblemException">400 <c>invalid_field</c>.</exception>
+    public IValidatable Validate(IServiceProvider services)
+    {
+        (Text ?? throw new InvalidOperationException("EmbeddingsForm is bound by BindAsync.")).RefuseUnknownFields("POST /api/v1/embeddings", [], ["images"]);
+        return this;
+    }
+
     /// <summary>The crops to embed (one or more files), answered in upload order.</summary>
     [JsonPropertyName("images")]
     public IReadOnlyList<IFormFile>? Images { get; init; }
@@ -22,6 +33,6 @@ public sealed record EmbeddingsForm
     public static async ValueTask<EmbeddingsForm?> BindAsync(HttpContext context)
     {
         var text = await RequestText.FromFormAsync(context);
-        return new EmbeddingsForm { Files = text.Files, Images = text.Files?.GetFiles("images") };
+        return new EmbeddingsForm { Text = text, Files = text.Files, Images = text.Files?.GetFiles("images") };
     }
 }

@@ -53,6 +53,7 @@ public sealed record GalleryAddForm : IValidatable
     public IValidatable Validate(IServiceProvider services)
     {
         var text = Text ?? throw new InvalidOperationException("GalleryAddForm is bound by BindAsync.");
+        text.RefuseUnknownFields("POST /api/v1/gallery", ["camera_id", "label", "captured_at", "external_id"], ["images"]);
         return this with
         {
             CameraId = RequestParsing.CameraId(text.One("camera_id"), "camera_id"),
@@ -113,6 +114,7 @@ public sealed record GalleryListQuery : IQueryRequest
     public IValidatable Validate(IServiceProvider services)
     {
         var text = Text ?? throw new InvalidOperationException("GalleryListQuery is bound by BindAsync.");
+        text.RefuseUnknownFields("GET /api/v1/gallery", ["after_id", "limit", "cameras", "exclude_cameras", "from", "to", "label"], []);
         var options = services.GetRequiredService<IOptions<GalleryOptions>>().Value;
         var (after, limit) = RequestParsing.Paging(text.One("after_id"), text.One("limit"), options.DefaultPageSize, options.MaxPageSize);
         var filter = RequestParsing.Filter(text["cameras"], text["exclude_cameras"], text.One("from"), text.One("to"), text.One("label"));
@@ -162,7 +164,10 @@ public sealed record GalleryDeleteBeforeQuery : IQueryRequest
     /// <exception cref="ApiProblemException">400 <c>invalid_timestamp</c>, <c>missing_field</c>.</exception>
     public IValidatable Validate(IServiceProvider services)
     {
+        // Only the two cut-offs: a filter given here (cameras=1, label=...) is refused, never ignored, since ignoring it
+        // would delete every camera's items before the date.
         var text = Text ?? throw new InvalidOperationException("GalleryDeleteBeforeQuery is bound by BindAsync.");
+        text.RefuseUnknownFields("DELETE /api/v1/gallery", ["captured_before", "created_before"], []);
         var captured = RequestParsing.Timestamp(text.One("captured_before"), "captured_before");
         var created = RequestParsing.Timestamp(text.One("created_before"), "created_before");
         if ((captured is null) == (created is null))

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using SanReid.Api.Services;
 
 namespace SanReid.Api.Model;
 
@@ -36,11 +37,68 @@ public sealed class RequestText
 
     private readonly string? _rawQuery;
 
-    private RequestText(Func<string, StringValues> lookup, IFormFileCollection? files, string? rawQuery = null)
+    private readonly IReadOnlyCollection<string> _textNames;
+    private readonly IReadOnlyCollection<string> _queryNamesOfForm;
+
+    private RequestText(Func<string, StringValues> lookup, IFormFileCollection? files, IReadOnlyCollection<string> textNames,
+        string? rawQuery = null, IReadOnlyCollection<string>? queryNamesOfForm = null)
     {
         _lookup = lookup;
         Files = files;
+        _textNames = textNames;
         _rawQuery = rawQuery;
+        _queryNamesOfForm = queryNamesOfForm ?? [];
+    }
+
+    /// <summary>
+    /// Refuses every field the endpoint does not take, so that a misspelt or misplaced field is a 400 rather than
+    /// silently ignored (a bulk delete given <c>cameras=1</c> would otherwise delete every camera's items): a text field
+    /// or query parameter not in <paramref name="textFields"/>, a file part not in <paramref name="fileFields"/>, a
+    /// text field sent as a file part (or a file field as text), and, for a form, any query parameter (a form endpoint
+    /// takes its fields in the body). A form without any file under the endpoint's file name is left to the handler,
+    /// whose <c>missing_field</c> names the file field it takes and the one it got.
+    /// </summary>
+    /// <param name="endpoint">The endpoint as the error names it, e.g. "POST /api/v1/search".</param>
+    /// <param name="textFields">The text fields (or query parameters) the endpoint takes.</param>
+    /// <param name="fileFields">The file parts the endpoint takes.</param>
+    /// <exception cref="ApiProblemException">400 <c>invalid_field</c>.</exception>
+    public void RefuseUnknownFields(string endpoint, IReadOnlyCollection<string> textFields, IReadOnlyCollection<string> fileFields)
+    {
+        string Takes() => string.Join(", ", textFields.Concat(fileFields.Select(f => f + " (file)")));
+        if (fileFields.Count > 0 && !(Files ?? (IEnumerable<IFormFile>)[]).Any(f => fileFields.Contains(f.Name, StringComparer.OrdinalIgnoreCase)))
+        {
+            return; // no file under the endpoint's name: the handler's missing_field says which name it takes and which it got
+        }
+
+        foreach (string name in _queryNamesOfForm)
+        {
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField,
+                $"{endpoint} takes its fields in the multipart form, not in the query string (got query parameter '{ClientText.ForDisplay(name)}').");
+        }
+
+        foreach (string name in _textNames)
+        {
+            if (textFields.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, fileFields.Contains(name, StringComparer.OrdinalIgnoreCase)
+                ? $"The field '{ClientText.ForDisplay(name)}' of {endpoint} is a file: send it as a file part (a Content-Disposition with a filename)."
+                : $"{endpoint} has no field '{ClientText.ForDisplay(name)}'; it takes: {Takes()}.");
+        }
+
+        foreach (IFormFile file in Files ?? (IEnumerable<IFormFile>)[])
+        {
+            if (fileFields.Contains(file.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, textFields.Contains(file.Name, StringComparer.OrdinalIgnoreCase)
+                ? $"The field '{ClientText.ForDisplay(file.Name)}' of {endpoint} is text but was sent as a file part; send its value as a text field."
+                : $"{endpoint} has no field '{ClientText.ForDisplay(file.Name)}'; it takes: {Takes()}.");
+        }
     }
 
     /// <summary>The values of a field (empty when absent).</summary>
@@ -105,7 +163,7 @@ public sealed class RequestText
     public static RequestText FromQuery(HttpContext context)
     {
         var query = context.Request.Query;
-        return new RequestText(name => query[name], null, context.Request.QueryString.Value ?? "");
+        return new RequestText(name => query[name], null, [.. query.Keys], context.Request.QueryString.Value ?? "");
     }
 
     /// <summary>The form of the request (already read by <c>Middleware/FormReadingMiddleware</c> for /api/v1).</summary>
@@ -120,6 +178,6 @@ public sealed class RequestText
         }
 
         var form = await request.ReadFormAsync(context.RequestAborted);
-        return new RequestText(name => form[name], form.Files);
+        return new RequestText(name => form[name], form.Files, [.. form.Keys], queryNamesOfForm: [.. request.Query.Keys]);
     }
 }

@@ -68,6 +68,9 @@ public sealed record SearchRequest : IValidatable
     [JsonIgnore]
     private RequestText? Text { get; init; }
 
+    /// <summary>The text fields the form takes; any other field is refused (400 invalid_field).</summary>
+    public static readonly string[] TextFields = ["k", "cameras", "exclude_cameras", "from", "to", "label", "min_score", "rerank"];
+
     /// <summary>Binds the form's text and files; <see cref="Validate"/> parses and checks them.</summary>
     /// <exception cref="BadHttpRequestException">415: the body is not a form.</exception>
     public static async ValueTask<SearchRequest?> BindAsync(HttpContext context)
@@ -81,6 +84,7 @@ public sealed record SearchRequest : IValidatable
     public IValidatable Validate(IServiceProvider services)
     {
         var text = Text ?? throw new InvalidOperationException("SearchRequest is bound by BindAsync.");
+        text.RefuseUnknownFields("POST /api/v1/search", TextFields, ["image"]);
         var options = services.GetRequiredService<IOptions<SearchOptions>>().Value;
         int k = RequestParsing.K(text.One("k"), options.DefaultK, options.MaxK);
         var filter = RequestParsing.Filter(text["cameras"], text["exclude_cameras"], text.One("from"), text.One("to"), text.One("label"));
