@@ -207,7 +207,9 @@ public static class Extensions
         if (!options.Enabled || !ApiEndpoint.Is(context))
             return RateLimitPartition.GetNoLimiter("unlimited");
         var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
-        string partition = keys.TryMatch(context.Request.Headers[AuthOptions.HeaderName].FirstOrDefault(), out var keyId)
+        var presented = context.Request.Headers[AuthOptions.HeaderName];
+        // A request with the header twice is refused by authentication; it is limited as an anonymous one.
+        string partition = presented.Count == 1 && keys.TryMatch(presented[0], out var keyId)
             ? $"key:{keyId}"
             : $"ip:{context.Connection.RemoteIpAddress}";
         return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
