@@ -503,8 +503,8 @@ public static class CropDecoder
     // absolute value and reaches here negative).
     private static string InvalidSize(int width, int height) => (width, height) switch
     {
-        (< 0, < 0) => "a negative width and height",
-        (< 0, _) => "a negative width",
+        ( < 0, < 0) => "a negative width and height",
+        ( < 0, _) => "a negative width",
         (_, < 0) => "a negative height",
         _ => "a zero size",
     };

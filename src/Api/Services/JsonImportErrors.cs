@@ -28,7 +28,10 @@ public static partial class JsonImportErrors
                 detail += " Non-finite numbers (NaN, Infinity) are not JSON: embeddings must be finite numbers.";
             if (reason.Contains("0x00", StringComparison.Ordinal) || reason.Contains("0xFF", StringComparison.Ordinal)
                 || reason.Contains("0xFE", StringComparison.Ordinal) || reason.Contains("UTF-8", StringComparison.Ordinal))
+            {
                 detail += " JSON bodies must be UTF-8 (RFC 8259 section 8.1), not UTF-16 or another encoding.";
+            }
+
             return detail;
         }
 
