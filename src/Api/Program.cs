@@ -3,6 +3,7 @@ using Prometheus;
 using SanReid.Api.Apis;
 using SanReid.Api.Auth;
 using SanReid.Api.Extensions;
+using SanReid.Api.Options;
 using SanReid.Api.Services;
 
 // Globalization is on for Unicode normalisation only (Api.csproj): numbers and dates format the same on every machine.
@@ -13,6 +14,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddApplicationServices();
 
 var app = builder.Build();
+// Bad settings end the process here with one line per setting and exit code 2 (not an unhandled exception). A host
+// that tests start in their own process (WebApplicationFactory) gets the exception from start-up instead.
+if (StartupOptionsCheck.IsOwnProcess && !StartupOptionsCheck.Passes(app.Services, Console.Error))
+    return StartupOptionsCheck.ExitCode;
 var metrics = app.Services.GetRequiredService<ApiMetrics>();
 app.UseApiPipeline(metrics);
 
@@ -29,6 +34,7 @@ app.MapHealthApi();
 app.MapMetrics("/metrics", metrics.Registry);
 
 app.Run();
+return 0;
 
 /// <summary>Entry point, public for WebApplicationFactory in tests.</summary>
 public partial class Program;

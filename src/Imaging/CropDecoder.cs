@@ -308,7 +308,7 @@ public static class CropDecoder
         if (info is null)
             throw new NotAnImageException(NotAnImageMessage);
         if (info.Width <= 0 || info.Height <= 0)
-            throw new CorruptImageException($"The {format.Name} header declares a zero size ({info.Width}x{info.Height}).");
+            throw new CorruptImageException($"The {format.Name} header declares {InvalidSize(info.Width, info.Height)} ({info.Width}x{info.Height}).");
         if (info.Width > options.MaxSide || info.Height > options.MaxSide)
         {
             throw new ImageTooLargeException(
@@ -498,4 +498,14 @@ public static class CropDecoder
         image.CopyPixelDataTo(pixels);
         return new RgbCrop(image.Height, image.Width, pixels);
     }
+
+    // What is wrong with a size whose width or height is not positive (a BMP height of int.MinValue has no top-down
+    // absolute value and reaches here negative).
+    private static string InvalidSize(int width, int height) => (width, height) switch
+    {
+        ( < 0, < 0) => "a negative width and height",
+        ( < 0, _) => "a negative width",
+        (_, < 0) => "a negative height",
+        _ => "a zero size",
+    };
 }

@@ -25,6 +25,13 @@ public class ClientTextTests
     public void LoneSurrogateIsRemovedFromAFileName() => Assert.Equal("ab.jpg", ClientText.FileName("a\uD800b.jpg"));
 
     [Fact]
+    public void ReplacementCharacterIsRemovedFromAFileName()
+    {
+        Assert.Equal("caf.jpg", ClientText.FileName("caf\uFFFD.jpg"));
+        Assert.Equal(ClientText.UnnamedUpload, ClientText.FileName("\uFFFD\uFFFD"));
+    }
+
+    [Fact]
     public void ForDisplayEscapesHiddenCharactersAndClips()
     {
         Assert.Equal("a\\u202Eb", ClientText.ForDisplay("a\u202Eb"));

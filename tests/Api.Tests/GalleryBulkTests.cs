@@ -125,6 +125,48 @@ public sealed class GalleryBulkTests(GalleryBulkTests.Server server) : IClassFix
         Assert.Equal(new[] { "cropgnp.exe", "passwd" }, names);
     }
 
+    public static TheoryData<string, string, bool> BadJson => new()
+    {
+        // body (with M for the model), what the detail must say, whether it is about a non-finite number
+        { "{\"model\":\"M\",\"items\":[{\"embedding\":[NaN]}]}", "$.items[0].embedding[0] (line 1, byte ", true },
+        { "{\"model\":\"M\",\"items\":[{\"embedding\":[0.5,-Infinity]}]}", "$.items[0].embedding[1]", true },
+        { "{\"model\":\"M\",\"items\":[{\"embedding\":[1],\"camera_id\":3.0}]}", "$.items[0].camera_id: expected an integer", false },
+        { "{\"model\":\"M\",\"items\":[{\"embedding\":[1],\"camera_id\":\"3\"}]}", "$.items[0].camera_id: expected an integer", false },
+        { "{\"model\":\"M\",\"items\":[{\"embedding\":[1,\"0.5\"]}]}", "$.items[0].embedding[1]: expected a number", false },
+        { "{\"model\":\"M\",\"items\":{\"embedding\":[1]}}", "$.items: expected an array", false },
+        { "{\"model\":\"M\",\"items\":[{\"embedding\":[1],\"label\":\"a\",\"label\":\"b\"}]}", "property \"label\" is given twice", false },
+        { "{\"model\":\"M\",\"items\":[{\"embedding\":[1],\"label\":7}]}", "$.items[0].label: expected a string", false },
+        { "{\"model\":\"M\",\"items\":[", "not valid JSON", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadJson))]
+    public async Task JsonImportErrorSaysWhereAndWhatWasExpectedWithoutClrTypeNames(string json, string said, bool nonFinite)
+    {
+        var response = await client.PostAsync("/api/v1/gallery/embeddings", new StringContent(json.Replace("\"M\"", $"\"{model}\""), Encoding.UTF8, "application/json"));
+
+        var body = await AssertProblem(response, HttpStatusCode.BadRequest, "invalid_json");
+        string detail = body.GetProperty("detail").GetString()!;
+        Assert.Contains(said, detail);
+        Assert.DoesNotContain("System.", detail);
+        Assert.DoesNotContain("SanReid.", detail);
+        Assert.Equal(nonFinite, detail.Contains("NaN, Infinity"));
+    }
+
+    [Fact]
+    public async Task JsonImportInUtf16IsInvalidJsonSayingItMustBeUtf8()
+    {
+        // The tester's body: the JSON text encoded as UTF-16 (little-endian, with a byte-order mark), labelled application/json.
+        byte[] utf16 = [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("{\"model\":\"" + model + "\",\"items\":[]}")];
+        var content = new ByteArrayContent(utf16) { Headers = { ContentType = new("application/json") } };
+
+        var body = await AssertProblem(await client.PostAsync("/api/v1/gallery/embeddings", content), HttpStatusCode.BadRequest, "invalid_json");
+
+        string detail = body.GetProperty("detail").GetString()!;
+        Assert.Contains("must be UTF-8", detail);
+        Assert.DoesNotContain("NaN", detail);
+    }
+
     [Fact]
     public async Task BulkDeleteRemovesExactlyTheItemsCapturedBeforeTheTime()
     {

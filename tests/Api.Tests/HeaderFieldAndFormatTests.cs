@@ -47,6 +47,59 @@ public class HeaderFieldAndFormatTests(ApiFactory factory) : IClassFixture<ApiFa
     }
 
     [Fact]
+    public async Task BmpWithTheMostNegativeHeightIsCorruptSayingTheHeightIsInvalid()
+    {
+        // The tester's file: a 64x2 BMP whose height field (offset 22) is int.MinValue, which has no absolute value (a
+        // negative height means top-down rows). It was described as "a zero size (64x-2147483648)".
+        var bmp = Encoded(new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 }, 64, 2);
+        BitConverter.GetBytes(int.MinValue).CopyTo(bmp, 22);
+
+        var body = await AssertProblem(await _client.PostAsync("/api/v1/embeddings", Form(new Upload("images", "tall.bmp", bmp, "image/bmp"))),
+            HttpStatusCode.BadRequest, "corrupt_image");
+
+        string detail = body.GetProperty("detail").GetString()!;
+        Assert.DoesNotContain("zero size", detail);
+        Assert.Contains("height", detail);
+    }
+
+    /// <summary>A request written byte for byte over a socket (HttpClient joins repeated header lines into one); the whole answer as text.</summary>
+    private async Task<string> Raw(string method, string path, params string[] headers)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_client.BaseAddress!.Host, _client.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        string head = $"{method} {path} HTTP/1.1\r\nHost: {_client.BaseAddress.Authority}\r\n"
+            + string.Concat(headers.Select(h => h + "\r\n")) + "Content-Length: 0\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        return await reader.ReadToEndAsync(timeout.Token);
+    }
+
+    [Fact]
+    public async Task TwoApiKeyHeadersAreRefusedWhicheverComesFirst()
+    {
+        // The tester's finding: good-then-bad was accepted (the first value won), bad-then-good refused. Two keys are
+        // ambiguous: 401 either way, and nothing is deleted.
+        var added = await _client.PostAsync("/api/v1/gallery", Form(new Upload("images", "kept.jpg", GeneratedJpeg(31))));
+        long id = (await ReadJson(added)).GetProperty("items")[0].GetProperty("id").GetInt64();
+        string good = $"X-Api-Key: {ApiFactory.ApiKey}", bad = "X-Api-Key: not-a-configured-key-at-all";
+
+        foreach (var headers in new[] { new[] { good, bad }, [bad, good], [good, good], [good, "X-Api-Key: "] })
+        {
+            string answer = await Raw("DELETE", $"/api/v1/gallery/{id}", headers);
+            Assert.StartsWith("HTTP/1.1 401", answer);
+            Assert.Contains("\"code\":\"invalid_api_key\"", answer);
+            Assert.Contains("X-Api-Key header was sent 2 times", answer);
+        }
+        // A read, open without a key, is refused too: a key that is sent must be one valid key.
+        Assert.StartsWith("HTTP/1.1 401", await Raw("GET", "/api/v1/model", good, good));
+
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/api/v1/gallery/{id}")).StatusCode);
+        Assert.StartsWith("HTTP/1.1 204", await Raw("DELETE", $"/api/v1/gallery/{id}", good));
+    }
+
+    [Fact]
     public async Task TiffIsEmbeddedLikeAnyOtherFormat()
     {
         var tiff = Encoded(new TiffEncoder(), 32, 64);

@@ -92,8 +92,13 @@ public class PostgreSqlGalleryApiTests
         {
             var write = await client.PostAsync("/api/v1/gallery", Form(new Upload("images", "q.jpg", GeneratedJpeg(912))));
             var search = await client.PostAsync("/api/v1/search", Form(new Upload("image", "q.jpg", jpeg)));
-            await AssertProblem(write, HttpStatusCode.ServiceUnavailable, "gallery_unavailable");
+            var writeProblem = await AssertProblem(write, HttpStatusCode.ServiceUnavailable, "gallery_unavailable");
+            Assert.Contains("nothing was changed", writeProblem.GetProperty("detail").GetString());
             Assert.True(int.Parse(write.Headers.GetValues("Retry-After").Single()) >= 1);
+            // A read needs the database too; its answer says so, not that "nothing was changed".
+            var read = await AssertProblem(await client.GetAsync("/api/v1/gallery"), HttpStatusCode.ServiceUnavailable, "gallery_unavailable");
+            Assert.DoesNotContain("nothing was changed", read.GetProperty("detail").GetString());
+            Assert.Contains("searches still answer from memory", read.GetProperty("detail").GetString());
             Assert.Equal(HttpStatusCode.OK, search.StatusCode);
             Assert.Equal(1, (await ReadJson(search)).GetProperty("matches").GetArrayLength());
 

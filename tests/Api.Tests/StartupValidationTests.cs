@@ -8,24 +8,76 @@ namespace SanReid.Api.Tests;
 public class StartupValidationTests
 {
     [Theory]
-    [InlineData("SanReid:Model:ExecutionProvider", "gpu", "ExecutionProvider")]
-    [InlineData("SanReid:Search:MaxK", "0", "MaxK")]
-    [InlineData("SanReid:Search:DefaultK", "500", "DefaultK")]
-    [InlineData("SanReid:Limits:MaxImagesPerRequest", "0", "MaxImagesPerRequest")]
-    [InlineData("SanReid:Gallery:IndexFactory", "Bogus", "IndexFactory")]
-    [InlineData("SanReid:Auth:ApiKeys:0", "short", "ApiKeys")]
-    [InlineData("SanReid:Auth:ApiKeys:0", " padded-key-0123456789 ", "ApiKeys")]
-    [InlineData("SanReid:Auth:KeySha256:0", "not-hex", "KeySha256")]
+    [InlineData("SanReid:Model:ExecutionProvider", "gpu", "SanReid:Model:ExecutionProvider must be auto, cuda or cpu")]
+    [InlineData("SanReid:Search:MaxK", "0", "SanReid:Search:MaxK must be between 1 and 100000; got 0")]
+    [InlineData("SanReid:Search:MaxK", "abc", "SanReid:Search:MaxK must be an integer between 1 and 100000; got 'abc'")]
+    [InlineData("SanReid:Search:DefaultK", "500", "SanReid:Search:DefaultK (500) must not exceed SanReid:Search:MaxK")]
+    [InlineData("SanReid:Limits:MaxImagesPerRequest", "0", "SanReid:Limits:MaxImagesPerRequest")]
+    [InlineData("SanReid:Gallery:IndexFactory", "Bogus", "SanReid:Gallery:IndexFactory must be")]
+    [InlineData("SanReid:Auth:ApiKeys:0", "short", "SanReid:Auth:ApiKeys")]
+    [InlineData("SanReid:Auth:ApiKeys:0", " padded-key-0123456789 ", "SanReid:Auth:ApiKeys")]
+    [InlineData("SanReid:Auth:KeySha256:0", "not-hex", "SanReid:Auth:KeySha256")]
     [InlineData("SanReid:Auth:KeySha256", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "KeySha256:0")]
     [InlineData("SanReid:Auth:ApiKeys", "a-key-given-without-an-index", "ApiKeys:0")]
-    [InlineData("SanReid:RateLimit:PermitsPerSecond", "0", "PermitsPerSecond")]
-    [InlineData("SanReid:Batching:MaxBatchSize", "0", "MaxBatchSize")]
-    [InlineData("SanReid:Batching:MaxWaitMilliseconds", "-1", "MaxWaitMilliseconds")]
-    [InlineData("SanReid:Limits:MaxPixels", "0", "MaxPixels")]
-    public void InvalidOptionFailsStartUp(string key, string value, string named)
+    [InlineData("SanReid:RateLimit:PermitsPerSecond", "0", "SanReid:RateLimit:PermitsPerSecond")]
+    [InlineData("SanReid:RateLimit:Enabled", "yes", "SanReid:RateLimit:Enabled must be true or false; got 'yes'")]
+    [InlineData("SanReid:Batching:MaxBatchSize", "0", "SanReid:Batching:MaxBatchSize")]
+    [InlineData("SanReid:Batching:MaxWaitMilliseconds", "-1", "SanReid:Batching:MaxWaitMilliseconds must be between 0 and 1000; got -1")]
+    [InlineData("SanReid:Limits:MaxPixels", "0", "SanReid:Limits:MaxPixels")]
+    [InlineData("SanReid:Retention:Days", "-3", "SanReid:Retention:Days must be between 0 and 36500; got -3")]
+    [InlineData("SanReid:Retention:Column", "updated_at", "SanReid:Retention:Column must be captured_at or created_at")]
+    [InlineData("SanReid:Import:MaxRows", "1e3", "SanReid:Import:MaxRows must be an integer")]
+    public void InvalidOptionFailsStartUp(string key, string value, string message)
     {
+        // Every message names the setting by its full key (what an operator greps appsettings or the environment for).
         var e = Assert.IsType<OptionsValidationException>(StartUpFailure(new Dictionary<string, string> { [key] = value }));
-        Assert.Contains(named, e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("SanReid__Retention__Days", "-3", "SanReid:Retention:Days must be between 0 and 36500; got -3.")]
+    [InlineData("SanReid__Search__MaxK", "abc", "SanReid:Search:MaxK must be an integer between 1 and 100000; got 'abc'.")]
+    public async Task BadSettingEndsTheProcessWithOneLineAndExitCode2(string variable, string value, string message)
+    {
+        // The real process (dotnet SanReid.Api.dll), as an operator starts it: the tester saw SIGABRT (exit 134) and an
+        // "Unhandled exception" dump for these.
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(BuiltApi)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            Environment =
+            {
+                [variable] = value,
+                ["SanReid__Model__Path"] = RepoPaths.DefaultModel,
+                ["SanReid__Gallery__DatabasePath"] = Path.Combine(Path.GetTempPath(), $"sanreid-startup-{Guid.NewGuid():N}", "gallery.db"),
+            },
+        };
+        start.ArgumentList.Add(BuiltApi);
+        start.ArgumentList.Add("--urls=http://127.0.0.1:0");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        string output = await stdout + await stderr;
+        Assert.Equal(2, process.ExitCode);
+        Assert.Equal($"SanReid.Api: invalid setting: {message}", (await stderr).Trim());
+        Assert.DoesNotContain("Unhandled exception", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    // tests/Api.Tests/bin/<Configuration>/<tfm>/ -> src/Api/bin/<Configuration>/<tfm>/SanReid.Api.dll (as DurabilityTests).
+    private static string BuiltApi
+    {
+        get
+        {
+            var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            string dll = Path.Combine(RepoPaths.Root, "src", "Api", "bin", baseDir.Parent!.Name, baseDir.Name, "SanReid.Api.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"Built Api not found: {dll}", dll);
+        }
     }
 
     // WebApplicationFactory (minimal hosting) can race with a host that failed to start and throw

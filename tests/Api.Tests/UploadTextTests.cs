@@ -35,6 +35,8 @@ public class UploadTextTests(ApiFactory factory) : IClassFixture<ApiFactory>
         { "\u202E", "upload" },
         { "..", "upload" },
         { "\U0001F600 smile.jpg", "\U0001F600 smile.jpg" }, // emoji (a surrogate pair) kept
+        { "caf\uFFFD.jpg", "caf.jpg" }, // U+FFFD: bytes that were not UTF-8 somewhere before us
+        { "\uFFFD\uFFFD", "upload" },
     };
 
     [Theory]
@@ -50,6 +52,28 @@ public class UploadTextTests(ApiFactory factory) : IClassFixture<ApiFactory>
 
         Assert.Equal(expected, stored.GetProperty("file_name").GetString());
         Assert.Equal(expected, embedded.GetProperty("items")[0].GetProperty("file_name").GetString());
+    }
+
+    [Theory]
+    [InlineData("filename=\"caf\xE9.jpg\"", "caf.jpg")] // raw Latin-1 byte E9, not UTF-8
+    [InlineData("filename=\"x.jpg\"; filename*=UTF-8''%FF%FE.jpg", ".jpg")]
+    [InlineData("filename=\"\xFF\xFE\"", "upload")]
+    public async Task FileNameBytesThatAreNotUtf8AreDroppedNotStoredAsReplacementCharacters(string disposition, string expected)
+    {
+        // Raw part headers: HttpClient would encode the name itself. Each char below 256 is sent as that one byte.
+        const string boundary = "not-utf8-file-name";
+        byte[] Latin1(string text) => Encoding.Latin1.GetBytes(text);
+        byte[] body = [.. Latin1($"--{boundary}\r\nContent-Disposition: form-data; name=\"images\"; {disposition}\r\nContent-Type: image/jpeg\r\n\r\n"),
+            .. GeneratedJpeg(7), .. Latin1($"\r\n--{boundary}--\r\n")];
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", $"multipart/form-data; boundary={boundary}");
+
+        var response = await _client.PostAsync("/api/v1/embeddings", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string name = (await ReadJson(response)).GetProperty("items")[0].GetProperty("file_name").GetString()!;
+        Assert.DoesNotContain('\uFFFD', name);
+        Assert.Equal(expected, name);
     }
 
     [Fact]

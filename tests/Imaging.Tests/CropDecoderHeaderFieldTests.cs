@@ -169,4 +169,19 @@ public class CropDecoderHeaderFieldTests
 
         AssertClose(Red, At(crop, 100, 60), 0);
     }
+
+    [Theory]
+    [InlineData(64, int.MinValue, "a negative height (64x-2147483648)")]
+    [InlineData(64, 0, "a zero size (64x0)")]
+    public void BmpSizeThatIsNotPositiveIsCorruptSayingWhichSide(int width, int height, string said)
+    {
+        // int.MinValue has no absolute value: a "top-down" BMP of that height stays negative (it was called a zero size).
+        var bytes = Small(new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 }, 64, 2);
+        PutU32(bytes, 18, (uint)width);
+        PutU32(bytes, 22, (uint)height);
+
+        var e = Assert.Throws<CorruptImageException>(() => CropDecoder.DecodeAndResize(new MemoryStream(bytes)));
+
+        Assert.Contains(said, e.Message);
+    }
 }

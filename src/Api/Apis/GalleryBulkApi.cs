@@ -80,8 +80,7 @@ public static class GalleryBulkApi
             }
             catch (JsonException e)
             {
-                throw ApiProblemException.BadRequest(ErrorCodes.InvalidJson,
-                    $"The body is not an embeddings import (JSON): {e.Message} Non-finite numbers (NaN, Infinity) are not JSON.");
+                throw ApiProblemException.BadRequest(ErrorCodes.InvalidJson, JsonImportErrors.Describe(e));
             }
 
             if (body?.Items is not { } rows)

@@ -11,8 +11,9 @@ namespace SanReid.Api.Auth;
 
 /// <summary>
 /// The <c>ApiKey</c> authentication scheme: the <c>X-Api-Key</c> header checked against <see cref="ApiKeyStore"/>
-/// (constant-time SHA-256 comparison). No header: no result (anonymous); a wrong key: failure; a configured key: a
-/// principal with the key's id (<see cref="KeyIdClaim"/>, 12 hex digits of its SHA-256, never the key). The challenge
+/// (constant-time SHA-256 comparison). No header: no result (anonymous); a wrong key, or the header given more than once
+/// (ambiguous): failure; a configured key: a principal with the key's id (<see cref="KeyIdClaim"/>, 12 hex digits of its
+/// SHA-256, never the key). The challenge
 /// answers 401 ProblemDetails with <c>invalid_api_key</c> or <c>api_key_required</c> and a <c>WWW-Authenticate</c>
 /// header. Authorization runs before the endpoint, so an unauthorised upload is refused without reading its body.
 /// </summary>
@@ -30,7 +31,15 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? presented = Request.Headers[AuthOptions.HeaderName].FirstOrDefault();
+        var values = Request.Headers[AuthOptions.HeaderName];
+        if (values.Count > 1)
+        {
+            // Two header lines (or a proxy that added one): which key is meant is ambiguous, and taking the first would let
+            // a second, wrong key pass unnoticed. No key is compared.
+            return Task.FromResult(AuthenticateResult.Fail(
+                $"The {AuthOptions.HeaderName} header was sent {values.Count} times; send exactly one API key."));
+        }
+        string? presented = values.FirstOrDefault();
         if (string.IsNullOrEmpty(presented))
             return Task.FromResult(AuthenticateResult.NoResult());
         if (!keys.TryMatch(presented, out var keyId))

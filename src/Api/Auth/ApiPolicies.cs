@@ -47,7 +47,10 @@ public sealed class ApiKeyAuthorizationHandler(IOptions<AuthOptions> options) : 
         var auth = options.Value;
         bool write = context.Requirements.OfType<ApiKeyRequirement>().Any(r => r.Write);
         bool authenticated = context.User.Identity?.IsAuthenticated == true;
-        bool presented = context.Resource is HttpContext http && !string.IsNullOrEmpty(http.Request.Headers[AuthOptions.HeaderName].FirstOrDefault());
+        // The header given twice counts as presented (and refused by authentication) even when one of its values is empty.
+        bool presented = context.Resource is HttpContext http
+                         && http.Request.Headers[AuthOptions.HeaderName] is { Count: > 0 } values
+                         && (values.Count > 1 || !string.IsNullOrEmpty(values[0]));
         bool allowed = authenticated || (!presented && (write ? auth.AllowAnonymousWrites : !auth.RequireKeyForReads));
         if (allowed)
         {

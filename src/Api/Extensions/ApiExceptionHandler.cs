@@ -24,7 +24,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
             httpContext.Response.StatusCode = 499;
             return true;
         }
-        if (Map(exception) is not var (status, code, title, detail))
+        if (Map(exception, httpContext.Request.Method) is not var (status, code, title, detail))
         {
             // A fault of the server (a bug, an assembly or native library that cannot load, memory): the default handler
             // answers 500 internal_error with the request id; the log line carries the exception and the request id scope.
@@ -55,8 +55,9 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
     /// <summary>
     /// The 4xx answer for an exception caused by the request (status, code, title, detail); null for anything else,
     /// which is a server fault (500). Public for the fuzz target of the form reader, which counts a null as a crash.
+    /// <paramref name="method"/> (the request's) tells a read (GET, HEAD) from a change where the detail differs.
     /// </summary>
-    public static (int Status, string Code, string Title, string Detail)? Map(Exception exception) => exception switch
+    public static (int Status, string Code, string Title, string Detail)? Map(Exception exception, string? method = null) => exception switch
     {
         ApiProblemException e => (e.Status, e.Code, e.Title, e.Message),
         ImageTooLargeException e => (StatusCodes.Status413PayloadTooLarge, e.Code, "Image too large", e.Message),
@@ -64,9 +65,14 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problemDetails, I
         UnsupportedImageException e => (StatusCodes.Status415UnsupportedMediaType, e.Code, "Unsupported image format", e.Message),
         ImageInputException e => (StatusCodes.Status400BadRequest, e.Code, "Unusable image", e.Message),
         DuplicateExternalIdException e => (StatusCodes.Status409Conflict, ErrorCodes.DuplicateExternalId, "Duplicate external id", e.Message),
-        // The shared gallery database is unreachable: nothing was stored; searches still answer from memory.
+        // The shared gallery database is unreachable: a read cannot be answered, a change was not made; searches
+        // still answer from the in-memory index either way.
+        GalleryUnavailableException when HttpMethods.IsGet(method ?? "") || HttpMethods.IsHead(method ?? "") =>
+            (StatusCodes.Status503ServiceUnavailable, ErrorCodes.GalleryUnavailable, "Gallery database unavailable",
+                "The gallery database cannot be reached, so this read cannot be answered; searches still answer from memory. "
+                + "Retry after the Retry-After seconds."),
         GalleryUnavailableException => (StatusCodes.Status503ServiceUnavailable, ErrorCodes.GalleryUnavailable, "Gallery database unavailable",
-            "The gallery database cannot be reached; nothing was changed. Retry after the Retry-After seconds."),
+            "The gallery database cannot be reached; nothing was changed (searches still answer from memory). Retry after the Retry-After seconds."),
         FormBodyTooLargeException e => (StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "Payload too large", e.Message),
         // The form reader of the framework, where it runs: a body it could not read as a form.
         BadHttpRequestException { InnerException: InvalidDataException inner } e =>

@@ -27,12 +27,13 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<GalleryOptions>().BindConfiguration(GalleryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<GalleryImageOptions>().BindConfiguration(GalleryImageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations()
+        // Every options class is bound, validated at start-up, and reported with its full key (KeyedOptionsValidation).
+        services.AddKeyedOptions<ModelOptions>(ModelOptions.Section);
+        services.AddKeyedOptions<GalleryOptions>(GalleryOptions.Section);
+        services.AddKeyedOptions<GalleryImageOptions>(GalleryImageOptions.Section);
+        services.AddKeyedOptions<LimitsOptions>(LimitsOptions.Section);
+        services.AddKeyedOptions<SearchOptions>(SearchOptions.Section);
+        services.AddKeyedOptions<AuthOptions>(AuthOptions.Section)
             // ApiKeys and KeySha256 are arrays (":0", "__0"); a plain value would bind to nothing and leave writes locked
             // with the key the operator believes is set.
             .Validate<IConfiguration>(
@@ -40,14 +41,13 @@ public static class Extensions
                 (_, configuration) => string.IsNullOrEmpty(configuration[$"{AuthOptions.Section}:ApiKeys"])
                                       && string.IsNullOrEmpty(configuration[$"{AuthOptions.Section}:KeySha256"]),
                 $"{AuthOptions.Section}:ApiKeys and {AuthOptions.Section}:KeySha256 are lists: give entries as " +
-                $"{AuthOptions.Section}:ApiKeys:0 or {AuthOptions.Section}:KeySha256:0 (environment: SanReid__Auth__ApiKeys__0).")
-            .ValidateOnStart();
-        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<StartupOptions>().BindConfiguration(StartupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+                $"{AuthOptions.Section}:ApiKeys:0 or {AuthOptions.Section}:KeySha256:0 (environment: SanReid__Auth__ApiKeys__0).");
+        services.AddKeyedOptions<RateLimitOptions>(RateLimitOptions.Section);
+        services.AddKeyedOptions<CorsSettings>(CorsSettings.Section);
+        services.AddKeyedOptions<BatchingOptions>(BatchingOptions.Section);
+        services.AddKeyedOptions<StartupOptions>(StartupOptions.Section);
+        services.AddKeyedOptions<RetentionOptions>(RetentionOptions.Section);
+        services.AddKeyedOptions<ImportOptions>(ImportOptions.Section);
 
         // Body limits follow the validated options (resolved lazily, so configuration overrides in tests apply).
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((k, l) =>
@@ -207,7 +207,9 @@ public static class Extensions
         if (!options.Enabled || !ApiEndpoint.Is(context))
             return RateLimitPartition.GetNoLimiter("unlimited");
         var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
-        string partition = keys.TryMatch(context.Request.Headers[AuthOptions.HeaderName].FirstOrDefault(), out var keyId)
+        var presented = context.Request.Headers[AuthOptions.HeaderName];
+        // A request with the header twice is refused by authentication; it is limited as an anonymous one.
+        string partition = presented.Count == 1 && keys.TryMatch(presented[0], out var keyId)
             ? $"key:{keyId}"
             : $"ip:{context.Connection.RemoteIpAddress}";
         return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions

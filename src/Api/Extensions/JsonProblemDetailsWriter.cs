@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 
 namespace SanReid.Api.Extensions;
@@ -8,7 +7,8 @@ namespace SanReid.Api.Extensions;
 /// Writes every ProblemDetails as <c>application/problem+json</c>, whatever the request's <c>Accept</c> header says.
 /// Registered before the framework's writer: <c>DefaultProblemDetailsWriter.CanWrite</c> refuses a request that
 /// accepts only e.g. <c>text/plain</c>, which turned 401/429/503 into empty 500s and 4xx into empty bodies. Applies
-/// <see cref="ProblemDetailsOptions.CustomizeProblemDetails"/> (the <c>code</c> and <c>request_id</c> extensions).
+/// <see cref="ProblemDetailsOptions.CustomizeProblemDetails"/> (the <c>code</c> and <c>request_id</c> extensions), and
+/// gives every problem a <c>type</c> and a sentence-case <c>title</c> (<see cref="ProblemDefaults"/>).
 /// </summary>
 public sealed class JsonProblemDetailsWriter(IOptions<ProblemDetailsOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
 {
@@ -21,7 +21,9 @@ public sealed class JsonProblemDetailsWriter(IOptions<ProblemDetailsOptions> opt
         var http = context.HttpContext;
         var problem = context.ProblemDetails;
         problem.Status ??= http.Response.StatusCode;
-        problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+        // One look for every problem, whichever part of the Api wrote it (ProblemDefaults).
+        problem.Type ??= ProblemDefaults.TypeFor(problem.Status.Value);
+        problem.Title = ProblemDefaults.TitleFor(problem.Status.Value, problem.Title);
         options.Value.CustomizeProblemDetails?.Invoke(context);
         return new ValueTask(http.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions, ContentType, http.RequestAborted));
     }

@@ -17,7 +17,7 @@ public sealed class RetentionOptions
 
     /// <summary><c>captured_at</c> (items without a capture time are kept) or <c>created_at</c>.</summary>
     [Required]
-    [RegularExpression("^(captured_at|created_at)$", ErrorMessage = "Column must be captured_at or created_at.")]
+    [RegularExpression("^(captured_at|created_at)$", ErrorMessage = "{0} must be captured_at or created_at.")]
     public string Column { get; set; } = "captured_at";
 
     /// <summary>Minutes between two prunings (the first runs once the service is ready).</summary>

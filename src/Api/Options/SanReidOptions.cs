@@ -20,7 +20,7 @@ public sealed class ModelOptions
 
     /// <summary><c>auto</c> (CUDA when it loads, else CPU with a warning), <c>cuda</c> (fail start-up without it) or <c>cpu</c>.</summary>
     [Required]
-    [RegularExpression("^(auto|cuda|cpu)$", ErrorMessage = "ExecutionProvider must be auto, cuda or cpu.")]
+    [RegularExpression("^(auto|cuda|cpu)$", ErrorMessage = "{0} must be auto, cuda or cpu.")]
     public string ExecutionProvider { get; set; } = "auto";
 
     /// <summary>CUDA device ordinal.</summary>
@@ -51,7 +51,7 @@ public sealed class GalleryOptions : IValidatableObject
     /// <c>PostgreSql</c> (<see cref="ConnectionString"/>; any number of replicas, each keeping its in-memory index in
     /// step with the database's change feed).</summary>
     [Required]
-    [RegularExpression("^(Sqlite|PostgreSql)$", ErrorMessage = "Store must be Sqlite or PostgreSql.")]
+    [RegularExpression("^(Sqlite|PostgreSql)$", ErrorMessage = "{0} must be Sqlite or PostgreSql.")]
     public string Store { get; set; } = Sqlite;
 
     /// <summary>Npgsql connection string for <c>Store=PostgreSql</c>, e.g.
@@ -67,7 +67,7 @@ public sealed class GalleryOptions : IValidatableObject
     /// nprobe calibrated to the recall target, retrained in the background as the gallery grows), Flat, IVF{n},Flat,
     /// IVF{n},SQ8, HNSW{m}, IVF{n},PQ{m}.</summary>
     [Required]
-    [RegularExpression(@"^(Auto|Flat|IVF\d+,Flat|IVF\d+,SQ8|HNSW\d+|IVF\d+,PQ\d+)$", ErrorMessage = "IndexFactory must be Auto, Flat, IVF<n>,Flat, IVF<n>,SQ8, HNSW<m> or IVF<n>,PQ<m>.")]
+    [RegularExpression(@"^(Auto|Flat|IVF\d+,Flat|IVF\d+,SQ8|HNSW\d+|IVF\d+,PQ\d+)$", ErrorMessage = "{0} must be Auto, Flat, IVF<n>,Flat, IVF<n>,SQ8, HNSW<m> or IVF<n>,PQ<m>.")]
     public string IndexFactory { get; set; } = "Auto";
 
     /// <summary>Write the trained index to "&lt;database&gt;.faiss" and load it at start-up instead of training again.</summary>
@@ -175,7 +175,7 @@ public sealed class SearchOptions : IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (DefaultK > MaxK)
-            yield return new ValidationResult($"DefaultK ({DefaultK}) must not exceed MaxK ({MaxK}).", [nameof(DefaultK), nameof(MaxK)]);
+            yield return new ValidationResult($"{Section}:DefaultK ({DefaultK}) must not exceed {Section}:MaxK ({MaxK}).", [nameof(DefaultK), nameof(MaxK)]);
     }
 }
 
@@ -213,17 +213,17 @@ public sealed class AuthOptions : IValidatableObject
         foreach (var key in ApiKeys)
         {
             if (string.IsNullOrWhiteSpace(key) || key.Length < MinKeyLength)
-                yield return new ValidationResult($"ApiKeys entries must be at least {MinKeyLength} characters.", [nameof(ApiKeys)]);
+                yield return new ValidationResult($"{Section}:ApiKeys entries must be at least {MinKeyLength} characters.", [nameof(ApiKeys)]);
             else if (key.Trim().Length != key.Length)
-                yield return new ValidationResult("ApiKeys entries must not start or end with whitespace (keys are compared exactly).", [nameof(ApiKeys)]);
+                yield return new ValidationResult($"{Section}:ApiKeys entries must not start or end with whitespace (keys are compared exactly).", [nameof(ApiKeys)]);
         }
         foreach (var hash in KeySha256)
         {
             if (hash is null || hash.Trim().Length != 64 || !hash.Trim().All(Uri.IsHexDigit))
-                yield return new ValidationResult("KeySha256 entries must be 64 hex digits (SHA-256 of the key).", [nameof(KeySha256)]);
+                yield return new ValidationResult($"{Section}:KeySha256 entries must be 64 hex digits (SHA-256 of the key).", [nameof(KeySha256)]);
         }
         if (RequireKeyForReads && ApiKeys.Length + KeySha256.Length == 0)
-            yield return new ValidationResult("RequireKeyForReads needs at least one key in ApiKeys or KeySha256.", [nameof(RequireKeyForReads)]);
+            yield return new ValidationResult($"{Section}:RequireKeyForReads needs at least one key in {Section}:ApiKeys or {Section}:KeySha256.", [nameof(RequireKeyForReads)]);
     }
 }
 

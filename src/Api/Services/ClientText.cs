@@ -17,12 +17,16 @@ public static class ClientText
     /// <summary>What an upload with no usable name is called.</summary>
     public const string UnnamedUpload = "upload";
 
+    /// <summary>U+FFFD, what a decoder puts where bytes were not valid text.</summary>
+    public const char ReplacementCharacter = '\uFFFD';
+
     /// <summary>
     /// The name of an upload as it is stored and returned (<c>file_name</c>): the last path segment (both <c>/</c> and
     /// <c>\</c> separate), with every hidden character (<see cref="IsHidden"/>) removed, then NFC-normalised, trimmed, at most
-    /// <see cref="MaxFileNameLength"/> characters (never splitting a surrogate pair). Empty, <c>.</c> or <c>..</c>
-    /// becomes <see cref="UnnamedUpload"/>. Examples: <c>C:\cams\7\crop.jpg</c> → <c>crop.jpg</c>;
-    /// <c>crop</c> U+202E <c>gnp.exe</c> → <c>cropgnp.exe</c>.
+    /// <see cref="MaxFileNameLength"/> characters (never splitting a surrogate pair). U+FFFD REPLACEMENT CHARACTER (bytes
+    /// that were not UTF-8) is removed too. Empty, <c>.</c> or <c>..</c> becomes <see cref="UnnamedUpload"/>. Examples:
+    /// <c>C:\cams\7\crop.jpg</c> → <c>crop.jpg</c>; <c>crop</c> U+202E <c>gnp.exe</c> → <c>cropgnp.exe</c>;
+    /// <c>caf</c> U+FFFD <c>.jpg</c> → <c>caf.jpg</c>.
     /// </summary>
     public static string FileName(string? raw)
     {
@@ -31,7 +35,9 @@ public static class ClientText
         var kept = new StringBuilder(name.Length);
         for (int i = 0; i < name.Length; i += Width(name, i))
         {
-            if (!IsHiddenAt(name, i))
+            // U+FFFD is what undecodable bytes of the name became (raw Latin-1 "caf\xE9.jpg", filename*=UTF-8''%FF): not
+            // text the client sent. Text fields are refused for it; a file name is informational, so it is dropped.
+            if (!IsHiddenAt(name, i) && name[i] != ReplacementCharacter)
                 kept.Append(name, i, Width(name, i));
         }
         // Normalised after the hidden characters are gone: one between a letter and its combining mark would otherwise

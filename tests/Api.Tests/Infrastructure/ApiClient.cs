@@ -67,9 +67,34 @@ public static class ApiClient
         var body = JsonDocument.Parse(text).RootElement.Clone();
         Assert.Equal((int)status, body.GetProperty("status").GetInt32());
         Assert.Equal(code, body.GetProperty("code").GetString());
-        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("title").GetString()));
+        string title = body.GetProperty("title").GetString()!;
+        Assert.False(string.IsNullOrWhiteSpace(title));
+        // One title style for every problem, whoever wrote it: sentence case ("Unsupported media type", not the
+        // framework's "Unsupported Media Type").
+        Assert.DoesNotMatch(@"^\w+( [A-Z][a-z]+)+$", title);
+        // Every problem has the type of its status, whoever wrote it (endpoint, exception handler, authentication, limiter).
+        Assert.True(body.TryGetProperty("type", out var type), $"no type: {text}");
+        if (ProblemTypes.TryGetValue((int)status, out var expected))
+            Assert.Equal(expected, type.GetString());
         return body;
     }
+
+    // RFC 9110 section 15 defines the 4xx / 5xx statuses (RFC 6585 section 4 defines 429).
+    private static readonly Dictionary<int, string> ProblemTypes = new()
+    {
+        [400] = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+        [401] = "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+        [403] = "https://tools.ietf.org/html/rfc9110#section-15.5.4",
+        [404] = "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+        [405] = "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+        [406] = "https://tools.ietf.org/html/rfc9110#section-15.5.7",
+        [409] = "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+        [413] = "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+        [415] = "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+        [429] = "https://tools.ietf.org/html/rfc6585#section-4",
+        [500] = "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+        [503] = "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+    };
 
     public static async Task AssertStillAnswering(HttpClient client)
     {
