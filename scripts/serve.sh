@@ -11,7 +11,14 @@ scripts/ensure-model.sh
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 # Local quick start: gallery writes without an API key, unless the environment says otherwise. A deployment sets
 # SanReid__Auth__ApiKeys__0 (or KeySha256) and leaves this false (see src/Api/README.md, "API keys").
-export SanReid__Auth__AllowAnonymousWrites="${SanReid__Auth__AllowAnonymousWrites:-true}"
+# A key configured in the environment or on the command line means writes need it: anonymous writes stay off then.
+if [[ -z ${SanReid__Auth__AllowAnonymousWrites:-} ]]; then
+  if env | grep -qE '^SanReid__Auth__(ApiKeys|KeySha256)' || [[ " $* " == *"SanReid:Auth:ApiKeys"* || " $* " == *"SanReid:Auth:KeySha256"* ]]; then
+    export SanReid__Auth__AllowAnonymousWrites=false
+  else
+    export SanReid__Auth__AllowAnonymousWrites=true
+  fi
+fi
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://0.0.0.0:8080}"
 if [[ " $* " == *" --urls "* || " $* " == *" --urls="* ]]; then
   echo "serve: listening where --urls says (Swagger UI at /swagger, metrics at /metrics); anonymous gallery writes: $SanReid__Auth__AllowAnonymousWrites"

@@ -33,7 +33,21 @@ v1.MapModelApi();
 app.MapHealthApi();
 app.MapMetrics("/metrics", metrics.Registry);
 
-app.Run();
+// Other start-up failures (a missing model file, a gallery of another model, an unreachable database at open) end
+// the process with one line naming the cause and exit code 1, after the host's own critical log line, rather than
+// an unhandled-exception dump. Failures after start-up are the host's to log; in-process test hosts get the exception.
+bool started = false;
+app.Lifetime.ApplicationStarted.Register(() => started = true);
+try
+{
+    app.Run();
+}
+catch (Exception e) when (StartupOptionsCheck.IsOwnProcess && !started)
+{
+    Console.Error.WriteLine($"SanReid.Api: start-up failed: {e.GetBaseException().Message}");
+    return 1;
+}
+
 return 0;
 
 /// <summary>Entry point, public for WebApplicationFactory in tests.</summary>

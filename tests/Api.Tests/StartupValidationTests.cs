@@ -69,6 +69,37 @@ public class StartupValidationTests
         Assert.DoesNotContain("   at ", output);
     }
 
+    [Fact]
+    public async Task AMissingModelFileEndsTheProcessWithOneLineNamingItAndExitCode1()
+    {
+        // The walkthrough saw an unhandled-exception abort (exit 134) when the model file was missing.
+        string missing = Path.Combine(Path.GetTempPath(), $"sanreid-no-model-{Guid.NewGuid():N}.onnx");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(BuiltApi)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            Environment =
+            {
+                ["SanReid__Model__Path"] = missing,
+                ["SanReid__Gallery__DatabasePath"] = Path.Combine(Path.GetTempPath(), $"sanreid-startup-{Guid.NewGuid():N}", "gallery.db"),
+            },
+        };
+        start.ArgumentList.Add(BuiltApi);
+        start.ArgumentList.Add("--urls=http://127.0.0.1:0");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        string output = await stdout + await stderr;
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains($"SanReid.Api: start-up failed: Model file not found: {missing}", await stderr);
+        Assert.DoesNotContain("Unhandled exception", output);
+    }
+
     // tests/Api.Tests/bin/<Configuration>/<tfm>/ -> src/Api/bin/<Configuration>/<tfm>/SanReid.Api.dll (as DurabilityTests).
     private static string BuiltApi
     {
