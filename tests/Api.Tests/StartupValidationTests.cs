@@ -41,30 +41,15 @@ public class StartupValidationTests
     {
         // The real process (dotnet SanReid.Api.dll), as an operator starts it: the tester saw SIGABRT (exit 134) and an
         // "Unhandled exception" dump for these.
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        (int exitCode, string stdout, string stderr) = await RunBuiltApi(new()
         {
-            WorkingDirectory = Path.GetDirectoryName(BuiltApi)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            Environment =
-            {
-                [variable] = value,
-                ["SanReid__Model__Path"] = RepoPaths.DefaultModel,
-                ["SanReid__Gallery__DatabasePath"] = Path.Combine(Path.GetTempPath(), $"sanreid-startup-{Guid.NewGuid():N}", "gallery.db"),
-            },
-        };
-        start.ArgumentList.Add(BuiltApi);
-        start.ArgumentList.Add("--urls=http://127.0.0.1:0");
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+            [variable] = value,
+            ["SanReid__Model__Path"] = RepoPaths.DefaultModel,
+        });
 
-        string output = await stdout + await stderr;
-        Assert.Equal(2, process.ExitCode);
-        Assert.Equal($"SanReid.Api: invalid setting: {message}", (await stderr).Trim());
+        string output = stdout + stderr;
+        Assert.Equal(2, exitCode);
+        Assert.Equal($"SanReid.Api: invalid setting: {message}", stderr.Trim());
         Assert.DoesNotContain("Unhandled exception", output);
         Assert.DoesNotContain("   at ", output);
     }
@@ -74,18 +59,31 @@ public class StartupValidationTests
     {
         // The walkthrough saw an unhandled-exception abort (exit 134) when the model file was missing.
         string missing = Path.Combine(Path.GetTempPath(), $"sanreid-no-model-{Guid.NewGuid():N}.onnx");
+        (int exitCode, string stdout, string stderr) = await RunBuiltApi(new() { ["SanReid__Model__Path"] = missing });
+
+        string output = stdout + stderr;
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"SanReid.Api: start-up failed: Model file not found: {missing}", stderr);
+        Assert.DoesNotContain("Unhandled exception", output);
+    }
+
+    /// <summary>Runs the built Api as an operator starts it (dotnet SanReid.Api.dll, a fresh gallery, a free port) with
+    /// these environment variables until it exits (60 s at most).</summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunBuiltApi(Dictionary<string, string> environment)
+    {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(BuiltApi)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            Environment =
-            {
-                ["SanReid__Model__Path"] = missing,
-                ["SanReid__Gallery__DatabasePath"] = Path.Combine(Path.GetTempPath(), $"sanreid-startup-{Guid.NewGuid():N}", "gallery.db"),
-            },
         };
+        start.Environment["SanReid__Gallery__DatabasePath"] = Path.Combine(Path.GetTempPath(), $"sanreid-startup-{Guid.NewGuid():N}", "gallery.db");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(BuiltApi);
         start.ArgumentList.Add("--urls=http://127.0.0.1:0");
         using var process = System.Diagnostics.Process.Start(start)!;
@@ -93,11 +91,7 @@ public class StartupValidationTests
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
-
-        string output = await stdout + await stderr;
-        Assert.Equal(1, process.ExitCode);
-        Assert.Contains($"SanReid.Api: start-up failed: Model file not found: {missing}", await stderr);
-        Assert.DoesNotContain("Unhandled exception", output);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     // tests/Api.Tests/bin/<Configuration>/<tfm>/ -> src/Api/bin/<Configuration>/<tfm>/SanReid.Api.dll (as DurabilityTests).
