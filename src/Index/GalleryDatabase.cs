@@ -437,51 +437,7 @@ internal sealed class GalleryDatabase : IGalleryDatabase
     }
 
     /// <summary>WHERE clause (with leading space, or empty) for a filter; adds its parameters to the command.</summary>
-    internal static string Where(GalleryFilter? filter, SqliteCommand command)
-    {
-        if (filter is null)
-        {
-            return "";
-        }
-
-        var clauses = new List<string>();
-        // Camera lists travel as one JSON array parameter (json_each), so any number of cameras fits in a statement
-        // (one parameter per camera hit SQLite's limit of 32,766 bound variables).
-        if (filter.IncludeCameras is { Count: > 0 } include)
-        {
-            clauses.Add("camera_id IN (SELECT value FROM json_each($include_cameras))");
-            command.Parameters.AddWithValue("$include_cameras", JsonArray(include));
-        }
-
-        if (filter.ExcludeCameras is { Count: > 0 } exclude)
-        {
-            clauses.Add("(camera_id IS NULL OR camera_id NOT IN (SELECT value FROM json_each($exclude_cameras)))");
-            command.Parameters.AddWithValue("$exclude_cameras", JsonArray(exclude));
-        }
-
-        if (filter.CapturedFrom is { } from)
-        {
-            clauses.Add("captured_at >= $from");
-            command.Parameters.AddWithValue("$from", from.UtcTicks);
-        }
-
-        if (filter.CapturedTo is { } to)
-        {
-            clauses.Add("captured_at < $to");
-            command.Parameters.AddWithValue("$to", to.UtcTicks);
-        }
-
-        if (filter.Label is { } label)
-        {
-            clauses.Add("label = $label");
-            command.Parameters.AddWithValue("$label", label);
-        }
-
-        return clauses.Count == 0 ? "" : " WHERE " + string.Join(" AND ", clauses);
-    }
-
-    private static string JsonArray(IEnumerable<int> values) =>
-        "[" + string.Join(",", values.Distinct().Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+    internal static string Where(GalleryFilter? filter, SqliteCommand command) => GalleryFilterSql.Sqlite.Where(filter, command);
 
     private static GalleryItem ReadItem(SqliteDataReader reader) => new(
         reader.GetInt64(0),

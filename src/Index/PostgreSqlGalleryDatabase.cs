@@ -473,46 +473,7 @@ internal sealed class PostgreSqlGalleryDatabase : IGalleryDatabase
     }
 
     /// <summary>WHERE clause (with leading space, or empty) for a filter, same rules as SQLite's.</summary>
-    private static string Where(GalleryFilter? filter, NpgsqlCommand command)
-    {
-        if (filter is null)
-        {
-            return "";
-        }
-
-        var clauses = new List<string>();
-        if (filter.IncludeCameras is { Count: > 0 } include)
-        {
-            clauses.Add("camera_id = ANY(@include_cameras)");
-            command.Parameters.AddWithValue("include_cameras", include.Distinct().ToArray());
-        }
-
-        if (filter.ExcludeCameras is { Count: > 0 } exclude)
-        {
-            clauses.Add("(camera_id IS NULL OR NOT camera_id = ANY(@exclude_cameras))");
-            command.Parameters.AddWithValue("exclude_cameras", exclude.Distinct().ToArray());
-        }
-
-        if (filter.CapturedFrom is { } from)
-        {
-            clauses.Add("captured_at >= @from");
-            command.Parameters.AddWithValue("from", from.UtcTicks);
-        }
-
-        if (filter.CapturedTo is { } to)
-        {
-            clauses.Add("captured_at < @to");
-            command.Parameters.AddWithValue("to", to.UtcTicks);
-        }
-
-        if (filter.Label is { } label)
-        {
-            clauses.Add("label = @label");
-            command.Parameters.AddWithValue("label", label);
-        }
-
-        return clauses.Count == 0 ? "" : " WHERE " + string.Join(" AND ", clauses);
-    }
+    private static string Where(GalleryFilter? filter, NpgsqlCommand command) => GalleryFilterSql.PostgreSql.Where(filter, command);
 
     private static GalleryItem ReadItem(NpgsqlDataReader reader) => new(
         reader.GetInt64(0),
