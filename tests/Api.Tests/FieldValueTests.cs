@@ -138,6 +138,26 @@ public class FieldValueTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.Equal("upload", (await ReadJson(response)).GetProperty("items")[0].GetProperty("file_name").GetString());
     }
 
+    [Theory]
+    [InlineData("Content-Disposition: attachment; name=\"k\"\r\n", "not 'form-data'")]
+    [InlineData("", "no Content-Disposition")]
+    public async Task APartThatIsNotFormDataIsRefusedNotIgnored(string disposition, string expected)
+    {
+        // The tester's case: attachment; name="external_id" was dropped and the add answered 201 without it.
+        var content = new MultipartFormDataContent("XB");
+        var image = new ByteArrayContent(GeneratedJpeg(8));
+        image.Headers.TryAddWithoutValidation("Content-Disposition", "form-data; name=\"image\"; filename=\"q.jpg\"");
+        image.Headers.TryAddWithoutValidation("Content-Type", "image/jpeg");
+        content.Add(image);
+        string body = System.Text.Encoding.Latin1.GetString(await content.ReadAsByteArrayAsync());
+        body = body.Replace("--XB--", $"--XB\r\n{disposition}\r\n3\r\n--XB--");
+        var raw = new ByteArrayContent(System.Text.Encoding.Latin1.GetBytes(body));
+        raw.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=XB");
+
+        var problem = await AssertProblem(await _client.PostAsync("/api/v1/search", raw), HttpStatusCode.BadRequest, "malformed_multipart");
+        Assert.Contains(expected, problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task TimestampOutOfRangeAfterItsOffsetSaysSo()
     {

@@ -133,10 +133,12 @@ public static class FormReading
                 if (++sections > options.ValueCountLimit)
                     throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"More than {options.ValueCountLimit} form fields.");
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
-                    continue; // as the framework does: parts that are not form-data are ignored
+                    throw Malformed($"Part {sections} has no Content-Disposition header: each part of a form needs 'form-data; name=\"...\"'."); // the framework ignores it, which silently dropped a field
                 var (isFile, fileName) = FileDisposition(section, disposition);
+                // A part that is not form-data (attachment; name="k") is refused: the framework ignores it, which
+                // silently dropped a field (an external_id, a k) while the request succeeded.
                 if (!isFile && !disposition.IsFormDisposition())
-                    continue;
+                    throw Malformed($"Part {sections} has Content-Disposition '{Clip(disposition.DispositionType.ToString())}', not 'form-data'.");
                 string name = HeaderUtilities.RemoveQuotes(disposition.Name).ToString();
                 if (name.Length > options.KeyLengthLimit)
                     throw ApiProblemException.BadRequest(ErrorCodes.InvalidField, $"A form field name is over {options.KeyLengthLimit} characters.");
